@@ -1,0 +1,64 @@
+// The yargs root: registers the commands, turns typed errors into one stderr line and an exit code.
+// src/bin.ts is the process entry; this module stays importable by tests.
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { UsageError, exitCodeOf } from './errors.ts';
+import type { Io } from './io.ts';
+import { commonFlags, type FlagSet } from './commands/flags.ts';
+import { COMMANDS } from './commands/index.ts';
+
+export interface CommandModule {
+  name: string;
+  describe: string;
+  flags: FlagSet;
+  /** Positional/extra validation is the command's own job; returns the exit code. */
+  run(args: Record<string, unknown>, io: Io): Promise<number>;
+}
+
+function buildParser(argv: string[], onCommand: (cmd: CommandModule, args: Record<string, unknown>) => void): Argv {
+  let parser = yargs(argv)
+    .scriptName('kv-cache-bench')
+    .usage('$0 <command> [flags]\n\nProves and measures KV-cache aware routing on llm-d clusters.')
+    .strict()
+    .demandCommand(1, 'name a command (see --help)')
+    .recommendCommands()
+    // A repeated scalar flag takes the last value (DESIGN.md).
+    .parserConfiguration({ 'duplicate-arguments-array': false, 'strip-aliased': true })
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(`${msg} (see --help)`);
+    });
+  for (const cmd of COMMANDS) {
+    parser = parser.command(
+      cmd.name,
+      cmd.describe,
+      (y) => y.options({ ...commonFlags, ...cmd.flags }),
+      (args) => onCommand(cmd, args as Record<string, unknown>),
+    );
+  }
+  return parser;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let chosen: { cmd: CommandModule; args: Record<string, unknown> } | undefined;
+  try {
+    await buildParser(argv, (cmd, args) => {
+      chosen = { cmd, args };
+    }).parseAsync();
+  } catch (err) {
+    io.stderr.write(`kv-cache-bench: ${(err as Error).message}\n`);
+    return exitCodeOf(err instanceof UsageError ? err : new UsageError((err as Error).message));
+  }
+  if (!chosen) return 0; // --help
+  try {
+    return await chosen.cmd.run(chosen.args, io);
+  } catch (err) {
+    const e = err as Error;
+    const debug = chosen.args['log-level'] === 'debug' || chosen.args['log-level'] === 'trace';
+    io.stderr.write(`kv-cache-bench ${chosen.cmd.name}: ${debug ? (e.stack ?? e.message) : e.message}\n`);
+    return exitCodeOf(err);
+  }
+}
+
