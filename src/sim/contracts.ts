@@ -34,6 +34,23 @@ export interface VllmPodOptions {
   host: string;
   /** 0 or absent = any free port */
   port?: number;
+  /** Wall clock in ms since the epoch: `created` fields, the template's default date, `_created` samples. */
+  now?: () => number;
+  /** Unix seconds for the `_created` samples; default: the clock at start-up. */
+  createdAtSeconds?: number;
+  /** `vllm` (default): vLLM's exposition byte for byte; `prom-client`: prom-client's own text format. */
+  metricsFormat?: 'vllm' | 'prom-client';
+  /** Request bodies above this are answered 413 without being buffered; default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Fault injection hooks, consulted on every request. */
+  faults?: VllmPodFaults;
+}
+
+export interface VllmPodFaults {
+  /** Return an HTTP status (e.g. 500, 503) to fail an OpenAI request at arrival instead of serving it. */
+  failRequest?(route: string): number | undefined;
+  /** While this returns false, GET /health answers 503. */
+  healthy?(): boolean;
 }
 
 /** What the EPP's queue and KV-utilization scorers read (vllm:num_requests_waiting, vllm:kv_cache_usage_perc). */

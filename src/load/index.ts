@@ -1,0 +1,179 @@
+// The load steps, callable without yargs (src/flow/ composes them for `run` and `demo`):
+//   runWarmup:   each session's first turn; records, then `<out>.sessions.json` for ramp-load.
+//   runRampLoad: the measured stages; records, stage marks, optional periodic snapshots.
+// Both stop on SIGTERM (Interrupted, what finished is on disk), on --max-error-rate (RunFailed) and on a
+// gateway that cannot be reached (TargetError).
+import { Interrupted, UsageError } from '../errors.ts';
+import type { Io } from '../io.ts';
+import { createLogger } from '../log.ts';
+import { templateDate } from '../tokenize/chat-template.ts';
+import { WHOLE } from '../workload/plan.ts';
+import type { StageSpec } from '../workload/stages.ts';
+import { buildSessionPool, dateSource, generateRunId, newChatClient, shardLabel } from './driver.ts';
+import { localExecutor, maxConcurrencyOf, type ExecutorSetup, type StageExecutor } from './executor.ts';
+import { RunGuard } from './guard.ts';
+import type { RampLoadOptions, RampResult, WarmupOptions, WarmupResult, WarmupState } from './options.ts';
+import { runStage } from './runner.ts';
+import { startScrapeLoop } from './scrape-loop.ts';
+import { fanOut, progressSink, recordFileSink, stageMarkFileSink } from './sinks.ts';
+import { buildStageMark, mergePartials } from './stage-mark.ts';
+import { checkWarmupState, writeWarmupState } from './warmup-state.ts';
+
+export type * from './options.ts';
+export { readWarmupState } from './warmup-state.ts';
+
+/** Warm-up is small; more than this many at once would only queue at the server. */
+export const WARMUP_CONCURRENCY = 32;
+
+/** Stops the run once, for the first reason (SIGTERM, error rate, unreachable gateway). */
+class Stopper {
+  reason: Error | undefined;
+  private readonly onStop: () => void;
+  constructor(onStop: () => void) {
+    this.onStop = onStop;
+  }
+  stop(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.onStop();
+  }
+}
+
+export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResult> {
+  const log = createLogger(opts.logLevel ?? 'info', io.stderr);
+  const part = opts.shard ?? WHOLE;
+  const shard = shardLabel(opts.shard);
+  const runId = opts.runId ?? generateRunId(io.now(), opts.shape.seed);
+  const dateString = templateDate(io.now());
+  const pool = await buildSessionPool({ shape: opts.shape, tokenizer: opts.tokenizer, part });
+  if (pool.size === 0) throw new UsageError(`--shard ${shard} has no session of --sessions ${opts.shape.sessions}`);
+  const slots = Math.min(pool.size, WARMUP_CONCURRENCY);
+  const client = newChatClient(opts, slots);
+  const sinks = fanOut([recordFileSink(opts.out), progressSink(io.stderr)]);
+  const guard = new RunGuard({ maxErrorRate: opts.maxErrorRate, gatewayUrl: opts.gatewayUrl });
+  const abort = new AbortController();
+  const stopper = new Stopper(() => abort.abort());
+  const onSignal = (): void => stopper.stop(new Interrupted());
+  io.signal.addEventListener('abort', onSignal);
+  if (io.signal.aborted) onSignal();
+  const spec: StageSpec = { kind: 'closed', spec: 'warmup', concurrency: slots, limit: { by: 'count', requests: pool.size } };
+  const startMs = io.now();
+  let clamped = 0;
+  try {
+    const partial = await runStage(
+      {
+        runId,
+        ...(shard !== undefined ? { shard } : {}),
+        phase: 'warmup',
+        pool,
+        transport: client,
+        dateString: dateSource(opts.pinDate ? dateString : null, () => io.now()),
+        now: () => io.now(),
+        emit: (record, outcome) => {
+          sinks.record(record);
+          const stop = guard.observe(record, outcome.errorCode);
+          if (stop) stopper.stop(stop);
+        },
+        stop: abort.signal,
+      },
+      0,
+      { kind: 'closed', slots, requests: pool.size, durationMs: null },
+    );
+    clamped = partial.clampedDurations;
+    const measure = mergePartials([partial], { startMs, endMs: io.now() });
+    sinks.stageEnd(buildStageMark({ runId, stage: 0, spec, part: WHOLE, measure }));
+  } finally {
+    io.signal.removeEventListener('abort', onSignal);
+    sinks.close();
+    await client.close();
+  }
+  if (clamped > 0) log.warn({ clamped }, 'negative durations clamped to 0 (clock stepped back)');
+  const state: WarmupState = {
+    version: 1,
+    runId,
+    model: opts.model,
+    tokenizer: opts.tokenizer,
+    shape: opts.shape,
+    dateString,
+    pinDate: opts.pinDate,
+    sessions: pool.snapshot(),
+  };
+  const sessionsFile = opts.sessionsOut ?? `${opts.out}.sessions.json`;
+  writeWarmupState(sessionsFile, state);
+  if (stopper.reason) throw stopper.reason;
+  const unreachable = guard.finish();
+  if (unreachable) throw unreachable;
+  return { runId, requests: guard.total, errors: guard.errors, recordsFile: opts.out, sessionsFile, state };
+}
+
+export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampResult> {
+  const log = createLogger(opts.logLevel ?? 'info', io.stderr);
+  const part = opts.shard ?? WHOLE;
+  const shard = shardLabel(opts.shard);
+  const state = opts.warmupState;
+  if (state) checkWarmupState(state, opts);
+  const runId = opts.runId ?? state?.runId ?? generateRunId(io.now(), opts.shape.seed);
+  // Pinned: the warm-up's date, or its cache would not match (the date sits in block 1).
+  const pinnedDate = opts.pinDate ? (state?.dateString ?? templateDate(io.now())) : null;
+  const stagesFile = opts.stageOut ?? `${opts.out}.stages.jsonl`;
+  const sinks = fanOut([recordFileSink(opts.out), stageMarkFileSink(stagesFile), progressSink(io.stderr)]);
+  const guard = new RunGuard({ maxErrorRate: opts.maxErrorRate, gatewayUrl: opts.gatewayUrl });
+  let executor: StageExecutor | undefined;
+  const stopper = new Stopper(() => executor?.stop());
+  const setup: ExecutorSetup = {
+    opts,
+    part,
+    runId,
+    ...(shard !== undefined ? { shard } : {}),
+    pinnedDate,
+    ...(state ? { carried: { sessions: state.sessions, dateString: state.dateString } } : {}),
+    maxConcurrency: maxConcurrencyOf(opts.stages),
+    emit: (record, errorCode) => {
+      sinks.record(record);
+      const stop = guard.observe(record, errorCode);
+      if (stop) stopper.stop(stop);
+    },
+  };
+  const onSignal = (): void => stopper.stop(new Interrupted());
+  const marks = [];
+  let clamped = 0;
+  const scrapesFile = opts.scrape ? (opts.scrape.out ?? `${opts.out}.scrapes.jsonl`) : undefined;
+  const scrape = opts.scrape && scrapesFile ? startScrapeLoop({ ...opts.scrape, out: scrapesFile }, io, log) : undefined;
+  try {
+    const exec =
+      opts.workers > 1
+        ? await (await import('./workers.ts')).workerExecutor(setup, opts.workers)
+        : await localExecutor(setup, io);
+    executor = exec;
+    io.signal.addEventListener('abort', onSignal);
+    if (io.signal.aborted) onSignal();
+    for (let k = 0; k < opts.stages.length && !stopper.reason; k++) {
+      const spec = opts.stages[k] as StageSpec;
+      const startMs = io.now();
+      const partials = await exec.runStage(k + 1, spec);
+      const measure = mergePartials(partials, { startMs, endMs: io.now() });
+      clamped += measure.clampedDurations;
+      const mark = buildStageMark({ runId, ...(shard !== undefined ? { shard } : {}), stage: k + 1, spec, part, measure });
+      sinks.stageEnd(mark);
+      marks.push(mark);
+    }
+  } finally {
+    io.signal.removeEventListener('abort', onSignal);
+    await scrape?.stop();
+    await executor?.close();
+    sinks.close();
+  }
+  if (clamped > 0) log.warn({ clamped }, 'negative durations clamped to 0 (clock stepped back)');
+  if (stopper.reason) throw stopper.reason;
+  const unreachable = guard.finish();
+  if (unreachable) throw unreachable;
+  return {
+    runId,
+    requests: guard.total,
+    errors: guard.errors,
+    marks,
+    recordsFile: opts.out,
+    stagesFile,
+    ...(scrapesFile ? { scrapesFile } : {}),
+  };
+}

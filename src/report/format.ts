@@ -1,0 +1,47 @@
+// Number formatting and column alignment shared by the text and Markdown renderers. Pure.
+
+export function pct(x: number | null | undefined, digits = 1): string {
+  return x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(digits)} %`;
+}
+
+export function int(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+export function ms(x: number | null | undefined): string {
+  if (x === null || x === undefined) return 'n/a';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+export function fixed(x: number | null | undefined, digits: number): string {
+  return x === null || x === undefined ? 'n/a' : x.toFixed(digits);
+}
+
+/** Pads columns to a common width; 'r' columns are right-aligned (numbers). */
+export function alignColumns(
+  rows: readonly (readonly string[])[],
+  align: readonly ('l' | 'r')[],
+  indent = '  ',
+): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (align[i] === 'r' ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+  );
+}
+
+/** "a possible" figure next to the measured one: `94.1 % of a possible 95.3 %`. */
+export function hitRateSentence(delta: number | null, upperBound: number | null): string {
+  if (delta === null) return 'n/a (no prefix-cache queries between the snapshots)';
+  return upperBound === null ? pct(delta) : `${pct(delta)} of a possible ${pct(upperBound)}`;
+}
+
+export function gateValue(x: number | boolean | null): string {
+  if (x === null) return 'n/a';
+  return typeof x === 'number' ? String(Number(x.toFixed(4))) : String(x);
+}

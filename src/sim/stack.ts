@@ -1,0 +1,196 @@
+// The embedded llm-d stack on loopback (DESIGN.md "The embedded local stack"): a Kubernetes API server
+// with a cluster model (a decode Deployment whose pods are simulated vLLM servers, labelled
+// llm-d.ai/role=decode) and the gateway routing over the cluster's Ready pods. `sim` serves it;
+// `demo` and the tests start it in-process or in a child.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../log.ts';
+import { loadTokenizer, type TokenizerKind } from '../tokenize/tokenizer.ts';
+import { REALISTIC_LATENCY, ZERO_LATENCY, type RoutingPolicy } from './contracts.ts';
+import { mulberry32 } from './gateway/prng.ts';
+import { startGateway, type GatewayHandle } from './gateway/server.ts';
+import { createCluster, type SimCluster } from './kube-api/cluster.ts';
+import { writeKubeconfig } from './kube-api/kubeconfig.ts';
+import { Rbac } from './kube-api/rbac.ts';
+import { startKubeApi, type KubeApiServer } from './kube-api/server.ts';
+import { startVllmPod } from './vllm/pod.ts';
+
+/**
+ * KV blocks per pod. 32768 × 16 tokens ≈ 512k tokens: an 80 GB H100 serving a 3B model (research §6:
+ * ~34k blocks). The demo shape (24 sessions × 10 turns, prompts growing to ~2.5k tokens) needs ~4.7k
+ * blocks per round of conversations, since each turn extends the last: even with every session on one
+ * pod (client-ip, or prefix-aware's hot spot), several rounds fit with no eviction, and 24 × 10 × 2.5k =
+ * 600k prompt tokens would fit on 3 pods even with no sharing at all.
+ */
+export const DEFAULT_NUM_BLOCKS = 32768;
+/** vLLM's default --max-num-seqs for the OpenAI server. */
+export const DEFAULT_MAX_NUM_SEQS = 256;
+/** Llama 3.2's context (config.json max_position_embeddings). */
+export const LLAMA_32_CONTEXT = 131072;
+
+export interface StackOptions {
+  pods?: number;
+  policy?: RoutingPolicy;
+  model?: string;
+  tokenizer?: TokenizerKind;
+  latency?: 'realistic' | 'zero';
+  /** pod creation → Ready */
+  readyDelayMs?: number;
+  /** the HTTPRoute hostname the gateway answers (others get 404) */
+  host?: string;
+  servedByHeader?: string;
+  enablePromptTokensDetails?: boolean;
+  /** HTTPS for the Kubernetes API, with bearer-token authentication and RBAC */
+  tls?: boolean;
+  namespace?: string;
+  seed?: number;
+  maxNumSeqs?: number;
+  numBlocks?: number;
+  blockSizeTokens?: number;
+  maxModelLen?: number;
+  /** 0 or absent = any free port */
+  gatewayPort?: number;
+  /** where to write the kubeconfig; default: a fresh temporary directory, removed by close() */
+  kubeconfigPath?: string;
+  logger?: Logger;
+}
+
+export interface StackHandle {
+  readonly kubeconfigPath: string;
+  /** http(s)://127.0.0.1:PORT */
+  readonly kubernetesUrl: string;
+  /** the Ready decode pods right now */
+  readonly pods: { name: string; url: string }[];
+  /** http://127.0.0.1:PORT */
+  readonly gatewayUrl: string;
+  readonly namespace: string;
+  readonly cluster: SimCluster;
+  readonly gateway: GatewayHandle;
+  /** --tls: the authenticator/authorizer, to grant further tokens (e.g. a Tekton ServiceAccount's) */
+  readonly rbac?: Rbac;
+  /** --tls: the kubeconfig user's bearer token (a system:masters admin) */
+  readonly token?: string;
+  close(): Promise<void>;
+}
+
+/** kubeadm's admin: the group system:masters bound to the cluster-admin ClusterRole. */
+function adminRbac(token: string): Rbac {
+  const rbac = new Rbac();
+  const docs = [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'cluster-admin' },
+      rules: [
+        { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+        { nonResourceURLs: ['*'], verbs: ['*'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'cluster-admin' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:masters' }],
+    },
+  ];
+  rbac.load(docs.map((d) => JSON.stringify(d)).join('\n---\n'));
+  rbac.addToken(token, { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
+  return rbac;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<StackHandle> {
+  const replicas = opts.pods ?? 3;
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw new RangeError(`pods must be a positive integer, got ${replicas}`);
+  const namespace = opts.namespace ?? 'llm-d';
+  const seed = opts.seed ?? 42;
+  const model = opts.model ?? 'meta-llama/Llama-3.2-3B-Instruct';
+  const blockSizeTokens = opts.blockSizeTokens ?? 16;
+  const numBlocks = opts.numBlocks ?? DEFAULT_NUM_BLOCKS;
+  const readyDelayMs = opts.readyDelayMs ?? 1500;
+  const log = opts.logger;
+  const tokenizer = await loadTokenizer(opts.tokenizer ?? 'llama3');
+
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
+  try {
+    const ownDir = opts.kubeconfigPath
+      ? undefined
+      : await mkdtemp(path.join(tmpdir(), 'kv-cache-bench-sim-'));
+    if (ownDir) closers.push(() => rm(ownDir, { recursive: true, force: true }));
+    const kubeconfigPath = path.resolve(opts.kubeconfigPath ?? path.join(ownDir as string, 'kubeconfig'));
+
+    const cluster = createCluster({
+      replicas,
+      namespace,
+      model,
+      readyDelayMs,
+      random: mulberry32(seed ^ 0x5eed),
+      // Every pod answers from the same seed: the answer is a function of the prompt, whichever pod serves.
+      podFactory: ({ name, namespace: ns, port }) =>
+        startVllmPod({
+          name,
+          namespace: ns,
+          model,
+          tokenizer,
+          blockSizeTokens,
+          numBlocks,
+          maxNumSeqs: opts.maxNumSeqs ?? DEFAULT_MAX_NUM_SEQS,
+          maxModelLen: opts.maxModelLen ?? Math.min(LLAMA_32_CONTEXT, (numBlocks - 1) * blockSizeTokens),
+          latency: opts.latency === 'zero' ? ZERO_LATENCY : REALISTIC_LATENCY,
+          enablePromptTokensDetails: opts.enablePromptTokensDetails ?? false,
+          seed,
+          host: '127.0.0.1',
+          port,
+        }),
+      onError: (err) => log?.warn({ err: err.message }, 'embedded cluster'),
+    });
+    closers.push(() => cluster.close());
+
+    const token = opts.tls ? randomBytes(24).toString('base64url') : undefined;
+    const rbac = token ? adminRbac(token) : undefined;
+    const kubeApi: KubeApiServer = await startKubeApi({ cluster, tls: opts.tls ?? false, rbac, logger: log });
+    closers.push(() => kubeApi.close());
+    await writeKubeconfig(kubeconfigPath, kubeApi.url, token, { namespace });
+
+    const gateway = await startGateway({
+      endpoints: cluster,
+      policy: opts.policy ?? 'prefix-aware',
+      seed,
+      host: opts.host,
+      servedByHeader: opts.servedByHeader,
+      port: opts.gatewayPort,
+      logger: log,
+    });
+    closers.push(() => gateway.close());
+
+    await cluster.whenReady(readyDelayMs + 60_000);
+    log?.info(
+      { pods: replicas, policy: opts.policy ?? 'prefix-aware', gateway: gateway.url },
+      'embedded stack ready',
+    );
+
+    return {
+      kubeconfigPath,
+      kubernetesUrl: kubeApi.url,
+      get pods() {
+        return cluster.readyEndpoints().map((ep) => ({ name: ep.name, url: ep.url }));
+      },
+      gatewayUrl: gateway.url,
+      namespace,
+      cluster,
+      gateway,
+      rbac,
+      token,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,56 @@
+// Seeded randomness for the workload (pure: no Math.random). mulberry32 is small, fast and good enough
+// for choosing words; derived seeds come from a murmur3-style mix so that (seed, session, conversation,
+// turn) map to independent streams and content never depends on timing or on the order of requests.
+
+export interface Prng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** One element of a non-empty array. */
+  pick<T>(items: readonly T[]): T;
+}
+
+/** mulberry32 (Tommy Ettinger, public domain): 32-bit state, period 2^32. */
+export function createPrng(seed: number): Prng {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number): number => Math.floor(next() * n);
+  return {
+    next,
+    int,
+    pick: <T>(items: readonly T[]): T => {
+      if (items.length === 0) throw new Error('pick from an empty list');
+      return items[int(items.length)] as T;
+    },
+  };
+}
+
+/** murmur3's 32-bit finaliser: spreads every input bit over the whole word. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A seed derived from several integers, e.g. deriveSeed(seed, session, conversation, turn). */
+export function deriveSeed(...parts: readonly number[]): number {
+  let h = 0x9e3779b9;
+  for (const part of parts) {
+    // Fold in both halves so that seeds above 2^32 still matter.
+    const lo = part >>> 0;
+    const hi = Math.floor(part / 4294967296) >>> 0;
+    h = fmix32(h ^ Math.imul(lo, 0xcc9e2d51));
+    h = fmix32(h ^ Math.imul(hi + 0x1b873593, 0xcc9e2d51));
+  }
+  return h;
+}
