@@ -100,7 +100,7 @@ export class RunAggregate {
     return this.sessionKeys.size;
   }
 
-  /** Requests per serving pod (measured successes), from servedBy. */
+  /** The serving pods named by servedBy, in order of first appearance. */
   servedByPods(): string[] {
     return [...this.podIds.keys()];
   }
@@ -125,8 +125,11 @@ export class RunAggregate {
     const keys = [...this.visits.keys()]
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
       .slice(0, maxSessions);
-    return keys.map((session) => {
-      const flat = this.visits.get(session) ?? [];
+    return keys.map((key) => {
+      const flat = this.visits.get(key) ?? [];
+      // key is `shard|session`: shown as `7` or `7 (shard 1/2)`.
+      const [shard, number] = key.split('|');
+      const session = shard ? `${number} (shard ${shard})` : (number ?? key);
       const order = new Uint32Array(flat.length / 3).map((_, i) => i);
       order.sort((a, b) => (flat[a * 3] as number) - (flat[b * 3] as number));
       return {

@@ -17,7 +17,11 @@ export const rampLoadCommand: CommandModule = {
     ...loadFlags,
     ...kubeFlags,
     ...scrapeFlags,
-    out: { type: 'string', demandOption: true, describe: 'request records JSONL (appended as requests finish)' },
+    out: {
+      type: 'string',
+      demandOption: true,
+      describe: 'request records JSONL (appended as requests finish)',
+    },
     stages: {
       type: 'string',
       default: DEFAULT_STAGES,
@@ -33,11 +37,12 @@ export const rampLoadCommand: CommandModule = {
     workers: { type: 'number', default: 1, describe: 'worker threads sharing the sessions (for high rates)' },
     shard: {
       type: 'string',
-      describe: 'i/K: run the sessions with index % K == i and that share of every stage (K shards = one run)',
+      describe:
+        'i/K: run the sessions with index % K == i and that share of every stage (K shards = one run)',
     },
     'run-id': {
       type: 'string',
-      describe: 'run id stamped on every record (default: the warm-up\'s, else kvb-<UTC time>-<seed>)',
+      describe: "run id stamped on every record (default: the warm-up's, else kvb-<UTC time>-<seed>)",
     },
     'warmup-state': {
       type: 'string',
@@ -46,7 +51,8 @@ export const rampLoadCommand: CommandModule = {
     },
     'scrape-every': {
       type: 'string',
-      describe: 'snapshot the pods\' counters every DUR (e.g. 15s) into <out>.scrapes.jsonl, using the scrape flags',
+      describe:
+        "snapshot the pods' counters every DUR (e.g. 15s) into <out>.scrapes.jsonl, using the scrape flags",
     },
   },
   async run(args, io) {

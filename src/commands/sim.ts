@@ -40,6 +40,8 @@ export interface SimState {
   kubeconfig: string;
   kubernetes: string;
   pods: Record<string, string>;
+  /** with --baseline-policy: a second gateway over the same pods */
+  baselineGateway?: string;
   gateway: string;
 }
 
@@ -48,6 +50,7 @@ export function startupLines(state: SimState): string[] {
     `kubeconfig: ${state.kubeconfig}`,
     `kubernetes: ${state.kubernetes}`,
     ...Object.entries(state.pods).map(([name, url]) => `pod ${name}: ${url}`),
+    ...(state.baselineGateway ? [`baseline-gateway: ${state.baselineGateway}`] : []),
     `gateway: ${state.gateway}`,
   ];
 }
@@ -114,6 +117,10 @@ export const simCommand: CommandModule = {
       describe: "seed of the pods' answers and the gateway's random choices",
     },
     port: { type: 'number', default: 0, describe: 'gateway port (0 = any free port)' },
+    'baseline-policy': {
+      type: 'string',
+      describe: 'also serve a second gateway with this policy over the same pods (demo --compare-policy)',
+    },
   },
 
   async run(args: Record<string, unknown>, io: Io): Promise<number> {
@@ -133,6 +140,8 @@ export const simCommand: CommandModule = {
       throw new UsageError(`--served-by-header ${servedByHeader} is not a valid HTTP header name`);
     }
     const stateFile = optionalString(args, 'state-file');
+    const baselinePolicy =
+      args['baseline-policy'] === undefined ? undefined : oneOf(args, 'baseline-policy', ROUTING_POLICIES);
 
     const { createLogger } = await import('../log.ts');
     const { startStack } = await import('../sim/stack.ts');
@@ -151,6 +160,7 @@ export const simCommand: CommandModule = {
       namespace,
       seed,
       gatewayPort: port,
+      baselinePolicy,
       logger,
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
@@ -166,6 +176,7 @@ export const simCommand: CommandModule = {
           kubeconfig: stack.kubeconfigPath,
           kubernetes: stack.kubernetesUrl,
           pods: Object.fromEntries(stack.pods.map((p) => [p.name, p.url])),
+          ...(stack.baselineGatewayUrl ? { baselineGateway: stack.baselineGatewayUrl } : {}),
           gateway: stack.gatewayUrl,
         };
         // The file first: whoever waits for the `gateway:` line may read it at once.

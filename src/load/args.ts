@@ -24,7 +24,8 @@ export function intFlag(args: Args, name: string, min: number, max: number): num
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     throw new UsageError(`--${name} ${String(v)} is not a whole number (give one between ${min} and ${max})`);
   }
-  if (v < min || v > max) throw new UsageError(`--${name} ${v} is out of range (give one between ${min} and ${max})`);
+  if (v < min || v > max)
+    throw new UsageError(`--${name} ${v} is out of range (give one between ${min} and ${max})`);
   return v;
 }
 
@@ -41,13 +42,17 @@ export function parseGatewayUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`--gateway-url ${JSON.stringify(text)} is not a URL (e.g. http://llm-d-gateway.llm-d.svc)`);
+    throw new UsageError(
+      `--gateway-url ${JSON.stringify(text)} is not a URL (e.g. http://llm-d-gateway.llm-d.svc)`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`--gateway-url ${text} must be http:// or https://`);
   }
   if (/\/v1\/?$/.test(url.pathname)) {
-    throw new UsageError(`--gateway-url ${text}: give the base URL without /v1 (requests go to <url>/v1/chat/completions)`);
+    throw new UsageError(
+      `--gateway-url ${text}: give the base URL without /v1 (requests go to <url>/v1/chat/completions)`,
+    );
   }
   return text.replace(/\/+$/, '');
 }
@@ -70,7 +75,9 @@ export function readApiKey(args: Args, env: Record<string, string | undefined>):
     try {
       key = readFileSync(file, 'utf8').trim();
     } catch (err) {
-      throw new UsageError(`--api-key-file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new UsageError(
+        `--api-key-file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
     if (!key) throw new UsageError(`--api-key-file ${file} is empty`);
     return key;
@@ -85,18 +92,23 @@ export function parseLoadArgs(args: Args, env: Record<string, string | undefined
   const sessions = intFlag(args, 'sessions', 1, MAX_SESSIONS);
   const shard = args.shard !== undefined ? parseShard(String(args.shard)) : undefined;
   if (shard && shard.of > sessions) {
-    throw new UsageError(`--shard ${shard.index}/${shard.of} splits --sessions ${sessions} into more shards than sessions`);
+    throw new UsageError(
+      `--shard ${shard.index}/${shard.of} splits --sessions ${sessions} into more shards than sessions`,
+    );
   }
   const maxErrorRate = Number(args['max-error-rate'] ?? 0.05);
   if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) {
-    throw new UsageError(`--max-error-rate ${String(args['max-error-rate'])} must be a fraction between 0 and 1 (e.g. 0.05)`);
+    throw new UsageError(
+      `--max-error-rate ${String(args['max-error-rate'])} must be a fraction between 0 and 1 (e.g. 0.05)`,
+    );
   }
   const runId = optString(args, 'run-id');
   if (runId !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(runId)) {
     throw new UsageError(`--run-id ${runId} may hold only letters, digits, '.', '_' and '-' (at most 100)`);
   }
   const hostHeader = optString(args, 'host-header');
-  if (hostHeader !== undefined && /\s/.test(hostHeader)) throw new UsageError(`--host-header ${hostHeader} has whitespace`);
+  if (hostHeader !== undefined && /\s/.test(hostHeader))
+    throw new UsageError(`--host-header ${hostHeader} has whitespace`);
   const servedByHeader = optString(args, 'served-by-header');
   if (servedByHeader !== undefined && !HEADER_NAME.test(servedByHeader)) {
     throw new UsageError(`--served-by-header ${servedByHeader} is not a header name`);
@@ -156,12 +168,23 @@ export function parseRampArgs(
 
 function parseScrapeArgs(args: Args, model: string): ScrapeOptions {
   const everyMs = parseDurationMs(String(args['scrape-every']), '--scrape-every');
-  if (everyMs < 1000) throw new UsageError(`--scrape-every ${String(args['scrape-every'])} is under 1s; scrape less often`);
+  if (everyMs < 1000)
+    throw new UsageError(`--scrape-every ${String(args['scrape-every'])} is under 1s; scrape less often`);
   const via = String(args.via ?? 'pod-ip') as ScrapeVia;
-  const urls = typeof args.urls === 'string' ? args.urls.split(',').map((u) => u.trim()).filter(Boolean) : undefined;
-  if (via === 'urls' && !urls?.length) throw new UsageError('--via urls needs --urls http://host:port/metrics,… (comma-separated)');
+  const urls =
+    typeof args.urls === 'string'
+      ? args.urls
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean)
+      : undefined;
+  if (via === 'urls' && !urls?.length)
+    throw new UsageError('--via urls needs --urls http://host:port/metrics,… (comma-separated)');
   const port = args['metrics-port'];
-  if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536)) {
+  if (
+    port !== undefined &&
+    !(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536)
+  ) {
     throw new UsageError(`--metrics-port ${String(port)} is not a port number (1-65535)`);
   }
   return {

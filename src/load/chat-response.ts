@@ -32,7 +32,8 @@ export function parseUsage(raw: unknown): Usage | null {
   if (typeof p !== 'number' || typeof c !== 'number') return null;
   const usage: Usage = { promptTokens: p, completionTokens: c };
   // vLLM sends `prompt_tokens_details: null` without --enable-prompt-tokens-details: that is "unknown".
-  if (isObject(details) && typeof details.cached_tokens === 'number') usage.cachedTokens = details.cached_tokens;
+  if (isObject(details) && typeof details.cached_tokens === 'number')
+    usage.cachedTokens = details.cached_tokens;
   return usage;
 }
 

@@ -92,7 +92,10 @@ export class ChatClient implements ChatTransport {
   }
 
   private headers(turn: PreparedTurn): Record<string, string> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream, application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'text/event-stream, application/json',
+    };
     if (this.opts.hostHeader) headers.host = this.opts.hostHeader;
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     // Echo the gateway's session token as an llm-d client does, so session affinity can work.
@@ -103,7 +106,6 @@ export class ChatClient implements ChatTransport {
   async send(turn: PreparedTurn, signal: AbortSignal): Promise<ChatOutcome> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.opts.requestTimeoutMs);
-    const both = AbortSignal.any([signal, timeout.signal]);
     const t0 = performance.now();
     let clamped = 0;
     const since = (): number => {
@@ -112,10 +114,11 @@ export class ChatClient implements ChatTransport {
       clamped++;
       return 0;
     };
-    const outcome = (o: Omit<ChatOutcome, 'e2eMs' | 'clampedDurations'>): ChatOutcome => {
-      const e2eMs = since();
-      return { ...o, e2eMs, clampedDurations: clamped };
-    };
+    const outcome = (o: Omit<ChatOutcome, 'e2eMs' | 'clampedDurations'>): ChatOutcome => ({
+      ...o,
+      e2eMs: since(),
+      clampedDurations: clamped,
+    });
     let status = 0;
     let ttftMs: number | null = null;
     try {
@@ -124,58 +127,39 @@ export class ChatClient implements ChatTransport {
         method: 'POST',
         headers: this.headers(turn),
         body: this.body(turn),
-        signal: both,
+        signal: AbortSignal.any([signal, timeout.signal]),
       });
       status = res.statusCode;
       if (status < 200 || status >= 300) {
-        const text = await readLimited(res.body);
-        let message = text;
-        try {
-          message = errorMessageOf(JSON.parse(text)) ?? text;
-        } catch {
-          // not JSON: keep the text
-        }
-        return outcome({ status, error: oneLine(`HTTP ${status}: ${message || res.statusText || 'no body'}`), ttftMs: null, content: null, usage: null, ...this.routing(res.headers, {}) });
+        const error = oneLine(
+          `HTTP ${status}: ${(await readErrorBody(res.body)) || res.statusText || 'no body'}`,
+        );
+        return outcome({
+          status,
+          error,
+          ttftMs: null,
+          content: null,
+          usage: null,
+          ...this.routing(res.headers, {}),
+        });
       }
-      let content: string | null = null;
-      let usage: Usage | null = null;
-      let error: string | undefined;
-      if (this.opts.stream) {
-        const parser = new SseParser();
-        const state = newStreamState();
-        for await (const chunk of res.body) {
-          for (const data of parser.push(chunk as Buffer)) {
-            if (applyStreamEvent(state, data)) ttftMs = since();
-          }
-        }
-        for (const data of parser.end()) if (applyStreamEvent(state, data)) ttftMs = since();
-        content = state.content;
-        usage = state.usage;
-        error = state.error ?? (state.done ? undefined : 'stream ended before [DONE]');
-      } else {
-        const text = await res.body.text();
-        try {
-          const parsed = parseCompletion(JSON.parse(text));
-          if ('error' in parsed) error = oneLine(parsed.error);
-          else ({ content, usage } = parsed);
-        } catch {
-          error = oneLine(`unreadable response body: ${text.slice(0, 80)}`);
-        }
-      }
-      const result = outcome({ status, ttftMs, content: error ? null : content, usage, ...this.routing(res.headers, res.trailers) });
-      if (error) result.error = error;
-      return result;
+      const answer = this.opts.stream
+        ? await readStream(res.body, () => (ttftMs = since()))
+        : await readJson(res.body);
+      return outcome({
+        status,
+        ttftMs,
+        content: answer.error === undefined ? answer.content : null,
+        usage: answer.usage,
+        ...(answer.error !== undefined ? { error: answer.error } : {}),
+        ...this.routing(res.headers, res.trailers),
+      });
     } catch (err) {
       if (signal.aborted) return outcome({ status, aborted: true, ttftMs, content: null, usage: null });
-      if (timeout.signal.aborted) {
-        return outcome({ status, error: `timeout after ${formatMs(this.opts.requestTimeoutMs)}`, errorCode: 'TIMEOUT', ttftMs, content: null, usage: null });
-      }
-      const e = err as Error & { code?: string };
-      const code = typeof e.code === 'string' ? e.code : undefined;
-      const error = oneLine(status === 0 && code ? `${code}: ${e.message}` : `${status ? 'broken stream: ' : ''}${e.message}`);
-      const failed: ChatOutcome = outcome({ status, error, ttftMs, content: null, usage: null });
-      if (code) failed.errorCode = code;
-      return failed;
+      const failure = timeout.signal.aborted
+        ? { error: `timeout after ${formatMs(this.opts.requestTimeoutMs)}`, errorCode: 'TIMEOUT' }
+        : describeFailure(err, status);
+      return outcome({ status, ...failure, ttftMs, content: null, usage: null });
     } finally {
       clearTimeout(timer);
     }
@@ -186,7 +170,8 @@ export class ChatClient implements ChatTransport {
     trailers: Record<string, string | undefined>,
   ): { sessionToken?: string; servedBy?: string } {
     // llm-d writes the token at end of stream in current versions: look in trailers too (research §8).
-    const sessionToken = headerValue(headers, SESSION_TOKEN_HEADER) ?? headerValue(trailers, SESSION_TOKEN_HEADER);
+    const sessionToken =
+      headerValue(headers, SESSION_TOKEN_HEADER) ?? headerValue(trailers, SESSION_TOKEN_HEADER);
     const servedBy = this.opts.servedByHeader
       ? (headerValue(headers, this.opts.servedByHeader) ?? headerValue(trailers, this.opts.servedByHeader))
       : sessionToken !== undefined
@@ -201,6 +186,54 @@ export class ChatClient implements ChatTransport {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+interface Answer {
+  content: string;
+  usage: Usage | null;
+  error?: string;
+}
+
+/** Reads an SSE answer to its end (trailers come after it); calls onFirstContent when content starts. */
+async function readStream(body: AsyncIterable<unknown>, onFirstContent: () => void): Promise<Answer> {
+  const parser = new SseParser();
+  const state = newStreamState();
+  for await (const chunk of body) {
+    for (const data of parser.push(chunk as Buffer)) if (applyStreamEvent(state, data)) onFirstContent();
+  }
+  for (const data of parser.end()) if (applyStreamEvent(state, data)) onFirstContent();
+  const error = state.error ?? (state.done ? undefined : 'stream ended before [DONE]');
+  return { content: state.content, usage: state.usage, ...(error !== undefined ? { error } : {}) };
+}
+
+async function readJson(body: { text(): Promise<string> }): Promise<Answer> {
+  const text = await body.text();
+  try {
+    const parsed = parseCompletion(JSON.parse(text));
+    return 'error' in parsed ? { content: '', usage: null, error: oneLine(parsed.error) } : parsed;
+  } catch {
+    return { content: '', usage: null, error: oneLine(`unreadable response body: ${text.slice(0, 80)}`) };
+  }
+}
+
+/** The message of an error response: the JSON error's message, else the text. */
+async function readErrorBody(body: AsyncIterable<unknown> & { destroy(): unknown }): Promise<string> {
+  const text = await readLimited(body);
+  try {
+    return errorMessageOf(JSON.parse(text)) ?? text;
+  } catch {
+    return text;
+  }
+}
+
+/** Connection failures keep their code (ECONNREFUSED: …); a failure after the status is a broken stream. */
+function describeFailure(err: unknown, status: number): { error: string; errorCode?: string } {
+  const e = err as Error & { code?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const error = oneLine(
+    status === 0 && code ? `${code}: ${e.message}` : `${status ? 'broken stream: ' : ''}${e.message}`,
+  );
+  return code !== undefined ? { error, errorCode: code } : { error };
 }
 
 async function readLimited(body: AsyncIterable<unknown> & { destroy(): unknown }): Promise<string> {

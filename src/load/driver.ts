@@ -3,7 +3,13 @@
 import { templateDate } from '../tokenize/chat-template.ts';
 import { ChatEncoder, loadTokenizer, type TokenizerKind } from '../tokenize/tokenizer.ts';
 import type { Partition } from '../workload/plan.ts';
-import { SessionPool, WorkloadContent, seedTracker, type SessionState, type WorkloadShape } from '../workload/sessions.ts';
+import {
+  SessionPool,
+  WorkloadContent,
+  seedTracker,
+  type SessionState,
+  type WorkloadShape,
+} from '../workload/sessions.ts';
 import { PrefixTracker } from '../workload/upper-bound.ts';
 import { ChatClient } from './client.ts';
 import type { LoadOptions } from './options.ts';
@@ -53,7 +59,10 @@ export function dateSource(pinned: string | null, now: () => number): () => stri
 
 /** `kvb-20261127T031500Z-42`: sortable, unique per start second and seed. */
 export function generateRunId(epochMs: number, seed: number): string {
-  const iso = new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const iso = new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `kvb-${iso}-${seed}`;
 }
 

@@ -57,11 +57,14 @@ export class RunGuard {
 
   /** At the end: a run where every request failed to connect never reached the gateway. */
   finish(): Error | undefined {
-    if (this.total > 0 && this.successes === 0 && this.connectFailures === this.total) return this.unreachable();
+    if (this.total > 0 && this.successes === 0 && this.connectFailures === this.total)
+      return this.unreachable();
     return undefined;
   }
 
   private unreachable(): TargetError {
-    return new TargetError(`cannot reach gateway ${this.gatewayUrl}: ${this.lastConnectCode} (check --gateway-url)`);
+    return new TargetError(
+      `cannot reach gateway ${this.gatewayUrl}: ${this.lastConnectCode} (check --gateway-url)`,
+    );
   }
 }

@@ -46,7 +46,8 @@ export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResu
   const runId = opts.runId ?? generateRunId(io.now(), opts.shape.seed);
   const dateString = templateDate(io.now());
   const pool = await buildSessionPool({ shape: opts.shape, tokenizer: opts.tokenizer, part });
-  if (pool.size === 0) throw new UsageError(`--shard ${shard} has no session of --sessions ${opts.shape.sessions}`);
+  if (pool.size === 0)
+    throw new UsageError(`--shard ${shard} has no session of --sessions ${opts.shape.sessions}`);
   const slots = Math.min(pool.size, WARMUP_CONCURRENCY);
   const client = newChatClient(opts, slots);
   const sinks = fanOut([recordFileSink(opts.out), progressSink(io.stderr)]);
@@ -56,7 +57,12 @@ export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResu
   const onSignal = (): void => stopper.stop(new Interrupted());
   io.signal.addEventListener('abort', onSignal);
   if (io.signal.aborted) onSignal();
-  const spec: StageSpec = { kind: 'closed', spec: 'warmup', concurrency: slots, limit: { by: 'count', requests: pool.size } };
+  const spec: StageSpec = {
+    kind: 'closed',
+    spec: 'warmup',
+    concurrency: slots,
+    limit: { by: 'count', requests: pool.size },
+  };
   const startMs = io.now();
   let clamped = 0;
   try {
@@ -138,7 +144,8 @@ export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampRe
   const marks = [];
   let clamped = 0;
   const scrapesFile = opts.scrape ? (opts.scrape.out ?? `${opts.out}.scrapes.jsonl`) : undefined;
-  const scrape = opts.scrape && scrapesFile ? startScrapeLoop({ ...opts.scrape, out: scrapesFile }, io, log) : undefined;
+  const scrape =
+    opts.scrape && scrapesFile ? startScrapeLoop({ ...opts.scrape, out: scrapesFile }, io, log) : undefined;
   try {
     const exec =
       opts.workers > 1
@@ -153,7 +160,14 @@ export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampRe
       const partials = await exec.runStage(k + 1, spec);
       const measure = mergePartials(partials, { startMs, endMs: io.now() });
       clamped += measure.clampedDurations;
-      const mark = buildStageMark({ runId, ...(shard !== undefined ? { shard } : {}), stage: k + 1, spec, part, measure });
+      const mark = buildStageMark({
+        runId,
+        ...(shard !== undefined ? { shard } : {}),
+        stage: k + 1,
+        spec,
+        part,
+        measure,
+      });
       sinks.stageEnd(mark);
       marks.push(mark);
     }

@@ -107,10 +107,22 @@ export async function runStage(deps: RunnerDeps, stage: number, work: StageWork)
       outcome = await deps.transport.send(prepared, stop);
     } catch (err) {
       // A transport must not throw; if one does, the request still becomes an error record.
-      outcome = { status: 0, error: `client error: ${(err as Error).message}`, ttftMs: null, e2eMs: 0, content: null, usage: null, clampedDurations: 0 };
+      outcome = {
+        status: 0,
+        error: `client error: ${(err as Error).message}`,
+        ttftMs: null,
+        e2eMs: 0,
+        content: null,
+        usage: null,
+        clampedDurations: 0,
+      };
     }
     const failed = outcome.aborted === true || outcome.error !== undefined;
-    const answerTokens = pool.complete(prepared, failed ? null : (outcome.content ?? ''), outcome.sessionToken);
+    const answerTokens = pool.complete(
+      prepared,
+      failed ? null : (outcome.content ?? ''),
+      outcome.sessionToken,
+    );
     sessions.wake();
     if (outcome.aborted) return;
     tally.completed++;
@@ -196,7 +208,8 @@ export function stageWork(spec: StageSpec, part: Partition): StageWork {
   return {
     kind: 'closed',
     slots: shareOf(part, spec.concurrency),
-    requests: spec.limit.by === 'count' ? closedRequestShare(spec.concurrency, spec.limit.requests, part) : null,
+    requests:
+      spec.limit.by === 'count' ? closedRequestShare(spec.concurrency, spec.limit.requests, part) : null,
     durationMs: spec.limit.by === 'duration' ? spec.limit.durationMs : null,
   };
 }

@@ -66,7 +66,12 @@ export class StageStats implements RequestSink {
     else if (r.ttftMs !== null) recordMs(tally.ttft, r.ttftMs);
   }
 
-  summary(stage: number): { requests: number; errors: number; ttftP50: number | null; ttftP95: number | null } {
+  summary(stage: number): {
+    requests: number;
+    errors: number;
+    ttftP50: number | null;
+    ttftP95: number | null;
+  } {
     const tally = this.stages.get(stage);
     if (!tally) return { requests: 0, errors: 0, ttftP50: null, ttftP95: null };
     return {
@@ -86,7 +91,10 @@ export class StageStats implements RequestSink {
 const ms = (v: number | null): string => (v === null ? 'n/a' : `${Math.round(v)} ms`);
 
 /** `stage 2 16x200: 200 req, 0 err, 41.3 req/s, TTFT p50 52 ms p95 80 ms` */
-export function progressLine(mark: Pick<StageMark, 'stage' | 'spec' | 'achievedRps'>, stats: StageStats): string {
+export function progressLine(
+  mark: Pick<StageMark, 'stage' | 'spec' | 'achievedRps'>,
+  stats: StageStats,
+): string {
   const s = stats.summary(mark.stage);
   return (
     `stage ${mark.stage} ${mark.spec}: ${s.requests} req, ${s.errors} err, ${mark.achievedRps.toFixed(1)} req/s, ` +

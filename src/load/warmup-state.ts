@@ -16,7 +16,9 @@ export function readWarmupState(path: string): WarmupState {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new UsageError(`--warmup-state ${path}: ${(err as Error).message.split('\n')[0]} (pass the <out>.sessions.json warmup wrote)`);
+    throw new UsageError(
+      `--warmup-state ${path}: ${(err as Error).message.split('\n')[0]} (pass the <out>.sessions.json warmup wrote)`,
+    );
   }
   const ok =
     isObject(parsed) &&
@@ -27,9 +29,15 @@ export function readWarmupState(path: string): WarmupState {
     Array.isArray(parsed.sessions) &&
     parsed.sessions.every(
       (s: unknown) =>
-        isObject(s) && Number.isInteger(s.index) && Number.isInteger(s.conversation) && Array.isArray(s.messages),
+        isObject(s) &&
+        Number.isInteger(s.index) &&
+        Number.isInteger(s.conversation) &&
+        Array.isArray(s.messages),
     );
-  if (!ok) throw new UsageError(`--warmup-state ${path} is not a warm-up state file (pass the <out>.sessions.json warmup wrote)`);
+  if (!ok)
+    throw new UsageError(
+      `--warmup-state ${path} is not a warm-up state file (pass the <out>.sessions.json warmup wrote)`,
+    );
   return parsed as unknown as WarmupState;
 }
 
@@ -54,9 +62,13 @@ export function checkWarmupState(
     }
   }
   if (state.model !== run.model) {
-    throw new UsageError(`--warmup-state was written for --model ${state.model}, this run has --model ${run.model}`);
+    throw new UsageError(
+      `--warmup-state was written for --model ${state.model}, this run has --model ${run.model}`,
+    );
   }
   if (state.tokenizer !== run.tokenizer) {
-    throw new UsageError(`--warmup-state was written with --tokenizer ${state.tokenizer}, this run has --tokenizer ${run.tokenizer}`);
+    throw new UsageError(
+      `--warmup-state was written with --tokenizer ${state.tokenizer}, this run has --tokenizer ${run.tokenizer}`,
+    );
   }
 }

@@ -10,7 +10,10 @@ const send = (m: FromWorker): void => port.postMessage(m);
 
 const setup = workerData as WorkerSetup;
 const executor = await localExecutor(
-  { ...setup, emit: (record, errorCode) => send({ t: 'record', record, ...(errorCode ? { errorCode } : {}) }) },
+  {
+    ...setup,
+    emit: (record, errorCode) => send({ t: 'record', record, ...(errorCode ? { errorCode } : {}) }),
+  },
   { now: () => Date.now() },
 );
 port.on('message', (m: ToWorker) => {

@@ -21,7 +21,10 @@ export type FromWorker =
 export type WorkerSetup = Omit<ExecutorSetup, 'emit'>;
 
 // Built output is .js next to .js; from source (node's type stripping, jest) it is .ts next to .ts.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', import.meta.url);
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js',
+  import.meta.url,
+);
 
 interface Handle {
   worker: Worker;
@@ -53,7 +56,9 @@ function spawn(data: WorkerSetup, setup: ExecutorSetup): Handle {
     next: (kind) =>
       new Promise((resolve, reject) => {
         if (failure) return reject(failure);
-        waiting.set(kind, (m) => (failure && m.t === 'closed' && kind !== 'closed' ? reject(failure) : resolve(m)));
+        waiting.set(kind, (m) =>
+          failure && m.t === 'closed' && kind !== 'closed' ? reject(failure) : resolve(m),
+        );
       }),
   };
 }

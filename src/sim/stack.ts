@@ -52,6 +52,11 @@ export interface StackOptions {
   maxModelLen?: number;
   /** 0 or absent = any free port */
   gatewayPort?: number;
+  /**
+   * Also start a second gateway with this policy over the same pods (a second route to the same
+   * InferencePool), for `demo --compare-policy`: the same workload through both, one after the other.
+   */
+  baselinePolicy?: RoutingPolicy;
   /** where to write the kubeconfig; default: a fresh temporary directory, removed by close() */
   kubeconfigPath?: string;
   logger?: Logger;
@@ -65,6 +70,8 @@ export interface StackHandle {
   readonly pods: { name: string; url: string }[];
   /** http://127.0.0.1:PORT */
   readonly gatewayUrl: string;
+  /** the second gateway's URL, with baselinePolicy */
+  readonly baselineGatewayUrl?: string;
   readonly namespace: string;
   readonly cluster: SimCluster;
   readonly gateway: GatewayHandle;
@@ -158,16 +165,23 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
     closers.push(() => kubeApi.close());
     await writeKubeconfig(kubeconfigPath, kubeApi.url, token, { namespace });
 
-    const gateway = await startGateway({
+    const gatewayOptions = {
       endpoints: cluster,
-      policy: opts.policy ?? 'prefix-aware',
       seed,
       host: opts.host,
       servedByHeader: opts.servedByHeader,
-      port: opts.gatewayPort,
       logger: log,
+    };
+    const gateway = await startGateway({
+      ...gatewayOptions,
+      policy: opts.policy ?? 'prefix-aware',
+      port: opts.gatewayPort,
     });
     closers.push(() => gateway.close());
+    const baseline = opts.baselinePolicy
+      ? await startGateway({ ...gatewayOptions, policy: opts.baselinePolicy })
+      : undefined;
+    if (baseline) closers.push(() => baseline.close());
 
     await cluster.whenReady(readyDelayMs + 60_000);
     log?.info(
@@ -182,6 +196,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
         return cluster.readyEndpoints().map((ep) => ({ name: ep.name, url: ep.url }));
       },
       gatewayUrl: gateway.url,
+      baselineGatewayUrl: baseline?.url,
       namespace,
       cluster,
       gateway,

@@ -33,6 +33,12 @@ export interface RunPipelineOptions {
   workspaces?: WorkspaceBinding[];
   /** Environment for every step on top of PATH (e.g. KUBECONFIG of the embedded stack). */
   env?: Record<string, string>;
+  /**
+   * What each ServiceAccount's pods get, e.g. a KUBECONFIG holding its token: the run's
+   * taskRunTemplate.serviceAccountName (default "default") picks one. When given, a run naming an
+   * unknown ServiceAccount fails as on a cluster.
+   */
+  serviceAccounts?: Record<string, { env: Record<string, string> }>;
   secrets?: Record<string, Record<string, string>>;
   configMaps?: Record<string, Record<string, string>>;
   /** Extra or replacement local commands for the image's binaries. */
@@ -74,13 +80,17 @@ export async function runPipelineRun(opts: RunPipelineOptions): Promise<Pipeline
     };
   }
   const cli = opts.cliEntry ?? defaultCliEntry();
+  const saName = pr.spec.taskRunTemplate?.serviceAccountName ?? 'default';
+  const sa = opts.serviceAccounts?.[saName];
+  const saMissing = opts.serviceAccounts !== undefined && sa === undefined;
   const local: LocalEnvironment = {
     commands: { 'kv-cache-bench': [process.execPath, cli], node: [process.execPath], ...opts.commands },
-    env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...opts.env },
+    env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...opts.env, ...sa?.env },
     secrets: opts.secrets ?? {},
     configMaps: opts.configMaps ?? {},
     now,
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
+    ...(saMissing ? { podCreationError: `serviceaccounts "${saName}" not found` } : {}),
   };
   const workspaces = new Map((pr.spec.workspaces ?? []).map((w) => [w.name, w]));
   for (const w of opts.workspaces ?? []) workspaces.set(w.name, w);

@@ -20,6 +20,8 @@ export interface LocalEnvironment {
   configMaps: Record<string, Record<string, string>>;
   now(): number;
   onLog?: (line: { taskRun: string; step: string; text: string }) => void;
+  /** Why no pod can be created at all (e.g. the run's ServiceAccount does not exist). */
+  podCreationError?: string;
 }
 
 export interface TaskRunTarget {
@@ -163,6 +165,7 @@ export async function runTaskRun(t: TaskRunTarget, local: LocalEnvironment): Pro
     startTime,
     completionTime: entrypointTime(local.now()),
   });
+  if (local.podCreationError) return status(condition('False', 'PodCreationFailed', local.podCreationError));
   const podError = prepareVolumes(t, local);
   if (podError) return status(condition('False', 'CreateContainerConfigError', podError));
 
@@ -242,7 +245,15 @@ export async function runTaskRun(t: TaskRunTarget, local: LocalEnvironment): Pro
         else results.set(spec.name, parsed.result);
       }
     }
-    steps.push({ ...base, localCommand: argv, exitCode: reason === 'Error' && code === 0 ? 1 : code, terminationReason: reason, log });
+    steps.push({
+      ...base,
+      localCommand: argv,
+      exitCode: reason === 'Error' && code === 0 ? 1 : code,
+      terminationReason: reason,
+      startedAt,
+      finishedAt: entrypointTime(local.now()),
+      log,
+    });
   }
   return status(failure ?? condition('True', 'Succeeded', 'All Steps have completed executing'));
 }

@@ -204,6 +204,9 @@ export interface StepStatus {
   localCommand: string[];
   exitCode: number | null;
   terminationReason: StepTermination;
+  /** When the step's process started and ended (absent for steps that did not run). */
+  startedAt?: string;
+  finishedAt?: string;
   log: string;
 }
 

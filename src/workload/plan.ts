@@ -49,6 +49,9 @@ export function planOpenLoop(spec: Extract<StageSpec, { kind: 'open' }>): OpenLo
 }
 
 /** The planned requests a partition sends: global index and offset, in time order. */
-export function* partitionSends(plan: OpenLoopPlan, part: Partition): Generator<{ i: number; offsetMs: number }> {
+export function* partitionSends(
+  plan: OpenLoopPlan,
+  part: Partition,
+): Generator<{ i: number; offsetMs: number }> {
   for (let i = part.index; i < plan.count; i += part.of) yield { i, offsetMs: plan.offsetMs(i) };
 }

@@ -193,6 +193,7 @@ export function seedTracker(
   dateString: string,
 ): void {
   for (const s of sessions) {
-    if (s.messages.some((m) => m.role !== 'system')) tracker.add(encoder.encodeChat(s.messages, dateString, false));
+    if (s.messages.some((m) => m.role !== 'system'))
+      tracker.add(encoder.encodeChat(s.messages, dateString, false));
   }
 }

@@ -33,14 +33,17 @@ function parseLimit(text: string, part: string): StageLimit {
   const durationMs = parseDurationMs(text);
   if (durationMs !== undefined) {
     if (durationMs <= 0) throw new UsageError(`--stages: "${part}" has a zero duration (${GRAMMAR})`);
-    if (durationMs > MAX_DURATION_MS) throw new UsageError(`--stages: "${part}" lasts more than 24h (${GRAMMAR})`);
+    if (durationMs > MAX_DURATION_MS)
+      throw new UsageError(`--stages: "${part}" lasts more than 24h (${GRAMMAR})`);
     return { by: 'duration', durationMs };
   }
   if (/^\d+$/.test(text)) {
     const requests = Number(text);
     if (requests <= 0) throw new UsageError(`--stages: "${part}" has a zero request count (${GRAMMAR})`);
     if (requests > MAX_STAGE_REQUESTS) {
-      throw new UsageError(`--stages: "${part}" asks for more than ${MAX_STAGE_REQUESTS} requests (${GRAMMAR})`);
+      throw new UsageError(
+        `--stages: "${part}" asks for more than ${MAX_STAGE_REQUESTS} requests (${GRAMMAR})`,
+      );
     }
     return { by: 'count', requests };
   }
@@ -52,7 +55,8 @@ function parseStage(part: string): StageSpec {
   if (open) {
     const rateRps = Number(open[1]);
     if (!(rateRps > 0)) throw new UsageError(`--stages: "${part}" has a zero rate (${GRAMMAR})`);
-    if (rateRps > MAX_RATE_RPS) throw new UsageError(`--stages: "${part}" asks for more than ${MAX_RATE_RPS} rps (${GRAMMAR})`);
+    if (rateRps > MAX_RATE_RPS)
+      throw new UsageError(`--stages: "${part}" asks for more than ${MAX_RATE_RPS} rps (${GRAMMAR})`);
     return { kind: 'open', spec: part, rateRps, limit: parseLimit(open[2] as string, part) };
   }
   const closed = /^(\d+)x(.+)$/.exec(part);
@@ -60,7 +64,9 @@ function parseStage(part: string): StageSpec {
     const concurrency = Number(closed[1]);
     if (concurrency <= 0) throw new UsageError(`--stages: "${part}" has zero concurrency (${GRAMMAR})`);
     if (concurrency > MAX_CONCURRENCY) {
-      throw new UsageError(`--stages: "${part}" asks for more than ${MAX_CONCURRENCY} concurrent requests (${GRAMMAR})`);
+      throw new UsageError(
+        `--stages: "${part}" asks for more than ${MAX_CONCURRENCY} concurrent requests (${GRAMMAR})`,
+      );
     }
     return { kind: 'closed', spec: part, concurrency, limit: parseLimit(closed[2] as string, part) };
   }
@@ -69,7 +75,9 @@ function parseStage(part: string): StageSpec {
 
 export function parseStages(text: string): StageSpec[] {
   const parts = text.split(',').map((p) => p.trim());
-  if (parts.some((p) => p.length === 0)) throw new UsageError(`--stages: empty stage in "${text}" (${GRAMMAR})`);
-  if (parts.length > MAX_STAGES) throw new UsageError(`--stages: more than ${MAX_STAGES} stages (${GRAMMAR})`);
+  if (parts.some((p) => p.length === 0))
+    throw new UsageError(`--stages: empty stage in "${text}" (${GRAMMAR})`);
+  if (parts.length > MAX_STAGES)
+    throw new UsageError(`--stages: more than ${MAX_STAGES} stages (${GRAMMAR})`);
   return parts.map(parseStage);
 }

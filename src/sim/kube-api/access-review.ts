@@ -10,7 +10,9 @@ export function parseAccessReview(contentType: string, body: Buffer): AccessRevi
     try {
       return decodeSelfSubjectAccessReview(body);
     } catch (err) {
-      throw badRequest(`the protobuf body of the SelfSubjectAccessReview could not be decoded: ${(err as Error).message}`);
+      throw badRequest(
+        `the protobuf body of the SelfSubjectAccessReview could not be decoded: ${(err as Error).message}`,
+      );
     }
   }
   let parsed: { kind?: string; spec?: AccessReviewSpec };
@@ -19,20 +21,48 @@ export function parseAccessReview(contentType: string, body: Buffer): AccessRevi
   } catch (err) {
     throw badRequest(`the body of the request could not be decoded as JSON: ${(err as Error).message}`);
   }
-  if (parsed.kind && parsed.kind !== 'SelfSubjectAccessReview') throw badRequest(`expected a SelfSubjectAccessReview, got ${parsed.kind}`);
+  if (parsed.kind && parsed.kind !== 'SelfSubjectAccessReview')
+    throw badRequest(`expected a SelfSubjectAccessReview, got ${parsed.kind}`);
   return parsed.spec ?? {};
 }
 
-export function reviewAccess(spec: AccessReviewSpec, user: UserInfo, rbac: Rbac | undefined): Record<string, unknown> {
+export function reviewAccess(
+  spec: AccessReviewSpec,
+  user: UserInfo,
+  rbac: Rbac | undefined,
+): Record<string, unknown> {
   const ra = spec.resourceAttributes;
   const nra = spec.nonResourceAttributes;
-  if (!ra && !nra) throw badRequest('SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified');
+  if (!ra && !nra)
+    throw badRequest(
+      'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+    );
   let verdict = { allowed: true, reason: '' };
   if (rbac) {
     verdict = rbac.authorize(
       ra
-        ? { user, verb: ra.verb ?? '', resourceRequest: true, apiGroup: ra.group ?? '', resource: ra.resource ?? '', subresource: ra.subresource ?? '', name: ra.name ?? '', namespace: ra.namespace ?? '', path: '' }
-        : { user, verb: nra!.verb ?? '', resourceRequest: false, apiGroup: '', resource: '', subresource: '', name: '', namespace: '', path: nra!.path ?? '' },
+        ? {
+            user,
+            verb: ra.verb ?? '',
+            resourceRequest: true,
+            apiGroup: ra.group ?? '',
+            resource: ra.resource ?? '',
+            subresource: ra.subresource ?? '',
+            name: ra.name ?? '',
+            namespace: ra.namespace ?? '',
+            path: '',
+          }
+        : {
+            user,
+            verb: nra!.verb ?? '',
+            resourceRequest: false,
+            apiGroup: '',
+            resource: '',
+            subresource: '',
+            name: '',
+            namespace: '',
+            path: nra!.path ?? '',
+          },
     );
   }
   const status: Record<string, unknown> = { allowed: verdict.allowed };

@@ -28,7 +28,8 @@ export interface ControllerHooks {
   terminatePod(name: string): void;
 }
 
-const ownedBy = (owner: KubeObject) => (o: KubeObject) => o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid) ?? false;
+const ownedBy = (owner: KubeObject) => (o: KubeObject) =>
+  o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid) ?? false;
 const revisionOf = (rs: KubeObject): number => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
 
 /** controller.ActivePods order for scale-down: not Ready first, then the newest (pkg/controller/controller_utils.go). */
@@ -37,7 +38,8 @@ function deletionOrder(pods: readonly KubeObject[]): KubeObject[] {
     const ra = isPodReady(a) ? 1 : 0;
     const rb = isPodReady(b) ? 1 : 0;
     if (ra !== rb) return ra - rb;
-    if (a.metadata.creationTimestamp !== b.metadata.creationTimestamp) return a.metadata.creationTimestamp > b.metadata.creationTimestamp ? -1 : 1;
+    if (a.metadata.creationTimestamp !== b.metadata.creationTimestamp)
+      return a.metadata.creationTimestamp > b.metadata.creationTimestamp ? -1 : 1;
     return a.metadata.name < b.metadata.name ? -1 : 1;
   });
 }
@@ -49,12 +51,18 @@ function syncRevision(h: ControllerHooks, d: KubeObject, owned: KubeObject[]): K
   const maxRevision = owned.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
   let newRs = owned.find((rs) => rs.metadata.name === `${d.metadata.name}-${hash}`);
   if (!newRs) {
-    newRs = h.store.create('replicasets', newReplicaSet({ deployment: d, hash, uid: h.uuid(), revision: maxRevision + 1, nowMs: h.now }));
+    newRs = h.store.create(
+      'replicasets',
+      newReplicaSet({ deployment: d, hash, uid: h.uuid(), revision: maxRevision + 1, nowMs: h.now }),
+    );
     owned.push(newRs);
   } else if (revisionOf(newRs) < maxRevision) {
     // An older template is current again (rollout undo): its ReplicaSet becomes the newest revision.
     newRs = h.store.update('replicasets', ns, newRs.metadata.name, (rs) => {
-      rs.metadata.annotations = { ...rs.metadata.annotations, [REVISION_ANNOTATION]: String(maxRevision + 1) };
+      rs.metadata.annotations = {
+        ...rs.metadata.annotations,
+        [REVISION_ANNOTATION]: String(maxRevision + 1),
+      };
     })!;
   }
   const revision = String(revisionOf(newRs));
@@ -81,7 +89,8 @@ export function reconcileDeployment(h: ControllerHooks, namespace: string, name:
   const oldActive = oldRss.flatMap((rs) => activePods(pods.filter(ownedBy(rs))));
 
   // Scale the new ReplicaSet up, within replicas + maxSurge while old pods remain.
-  const room = oldActive.length > 0 ? spec.replicas + maxSurge(spec.replicas) - newActive - oldActive.length : Infinity;
+  const room =
+    oldActive.length > 0 ? spec.replicas + maxSurge(spec.replicas) - newActive - oldActive.length : Infinity;
   const toCreate = Math.max(0, Math.min(spec.replicas - newActive, room));
   for (let i = 0; i < toCreate; i++) h.startPod(newRs);
   newActive += toCreate;
@@ -112,7 +121,13 @@ export function reconcileDeployment(h: ControllerHooks, namespace: string, name:
   writeStatuses(h, d, newRs, owned, newActive);
 }
 
-function writeStatuses(h: ControllerHooks, d: KubeObject, newRs: KubeObject, owned: KubeObject[], newDesired: number): void {
+function writeStatuses(
+  h: ControllerHooks,
+  d: KubeObject,
+  newRs: KubeObject,
+  owned: KubeObject[],
+  newDesired: number,
+): void {
   const ns = d.metadata.namespace;
   const pods = h.store.list('pods', ns);
   const mine: KubeObject[] = [];
@@ -125,7 +140,8 @@ function writeStatuses(h: ControllerHooks, d: KubeObject, newRs: KubeObject, own
     const specNow = current.spec as { replicas: number };
     if (specNow.replicas === desired && JSON.stringify(current.status) === JSON.stringify(status)) continue;
     h.store.update('replicasets', ns, rs.metadata.name, (x) => {
-      if ((x.spec as { replicas: number }).replicas !== desired) x.metadata.generation = (x.metadata.generation ?? 1) + 1;
+      if ((x.spec as { replicas: number }).replicas !== desired)
+        x.metadata.generation = (x.metadata.generation ?? 1) + 1;
       (x.spec as { replicas: number }).replicas = desired;
       x.status = { ...status, observedGeneration: x.metadata.generation ?? 1 };
     });

@@ -95,7 +95,14 @@ export function newReplicaSet(input: NewReplicaSetInput): KubeObject {
         [REVISION_ANNOTATION]: String(input.revision),
       },
       ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: d.metadata.name,
+          uid: d.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -165,30 +172,68 @@ export function rolloutComplete(specReplicas: number, c: RolloutCounts): boolean
   return c.updated === specReplicas && c.replicas === specReplicas && c.available === specReplicas;
 }
 
-function nextCondition(old: DeploymentCondition | undefined, next: Omit<DeploymentCondition, 'lastUpdateTime' | 'lastTransitionTime'>, at: string): DeploymentCondition {
-  if (old && old.status === next.status && old.reason === next.reason && old.message === next.message) return old;
+function nextCondition(
+  old: DeploymentCondition | undefined,
+  next: Omit<DeploymentCondition, 'lastUpdateTime' | 'lastTransitionTime'>,
+  at: string,
+): DeploymentCondition {
+  if (old && old.status === next.status && old.reason === next.reason && old.message === next.message)
+    return old;
   const lastTransitionTime = old && old.status === next.status ? old.lastTransitionTime : at;
-  return { type: next.type, status: next.status, lastUpdateTime: at, lastTransitionTime, reason: next.reason, message: next.message };
+  return {
+    type: next.type,
+    status: next.status,
+    lastUpdateTime: at,
+    lastTransitionTime,
+    reason: next.reason,
+    message: next.message,
+  };
 }
 
 /** calculateStatus + the Available/Progressing conditions, for the Deployment's new ReplicaSet `newRsName`. */
-export function deploymentStatus(d: KubeObject, newRsName: string, c: RolloutCounts, nowMs: number): Record<string, unknown> {
+export function deploymentStatus(
+  d: KubeObject,
+  newRsName: string,
+  c: RolloutCounts,
+  nowMs: number,
+): Record<string, unknown> {
   const spec = deploymentSpec(d);
   const at = rfc3339(nowMs);
-  const old = ((d.status as { conditions?: DeploymentCondition[] }).conditions ?? []) as DeploymentCondition[];
+  const old = ((d.status as { conditions?: DeploymentCondition[] }).conditions ??
+    []) as DeploymentCondition[];
   const minAvailable = spec.replicas - maxUnavailable(spec.replicas);
   const available = nextCondition(
     old.find((x) => x.type === 'Available'),
     c.available >= minAvailable
-      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+      ? {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        }
+      : {
+          type: 'Available',
+          status: 'False',
+          reason: 'MinimumReplicasUnavailable',
+          message: 'Deployment does not have minimum availability.',
+        },
     at,
   );
   const progressing = nextCondition(
     old.find((x) => x.type === 'Progressing'),
     rolloutComplete(spec.replicas, c)
-      ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newRsName}" has successfully progressed.` }
-      : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newRsName}" is progressing.` },
+      ? {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${newRsName}" has successfully progressed.`,
+        }
+      : {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'ReplicaSetUpdated',
+          message: `ReplicaSet "${newRsName}" is progressing.`,
+        },
     at,
   );
   const status: Record<string, unknown> = {
@@ -201,7 +246,8 @@ export function deploymentStatus(d: KubeObject, newRsName: string, c: RolloutCou
   // The apiserver omits zero-valued integers (omitempty), so unavailableReplicas appears only when > 0.
   const unavailable = Math.max(0, c.replicas - c.available, spec.replicas - c.available);
   if (unavailable > 0) status.unavailableReplicas = unavailable;
-  for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas']) if (status[k] === 0) delete status[k];
+  for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas'])
+    if (status[k] === 0) delete status[k];
   status.conditions = [available, progressing];
   return status;
 }
@@ -213,7 +259,11 @@ export function deploymentStatus(d: KubeObject, newRsName: string, c: RolloutCou
  */
 export function unsupportedDeploymentChange(before: KubeObject, after: KubeObject): string | undefined {
   const strip = (o: KubeObject): unknown => {
-    const c = structuredClone(o) as unknown as { metadata: Record<string, unknown>; spec: DeploymentSpec & Record<string, unknown>; status?: unknown };
+    const c = structuredClone(o) as unknown as {
+      metadata: Record<string, unknown>;
+      spec: DeploymentSpec & Record<string, unknown>;
+      status?: unknown;
+    };
     delete c.metadata.labels;
     delete c.metadata.annotations;
     delete c.metadata.resourceVersion;

@@ -21,7 +21,17 @@ export interface ResourceInfo {
 const META_FIELDS = ['metadata.name', 'metadata.namespace'];
 
 export const RESOURCES: readonly ResourceInfo[] = [
-  { resource: 'namespaces', group: '', version: 'v1', kind: 'Namespace', singular: 'namespace', namespaced: false, verbs: ['get', 'list', 'watch'], shortNames: ['ns'], fields: ['metadata.name', 'status.phase'] },
+  {
+    resource: 'namespaces',
+    group: '',
+    version: 'v1',
+    kind: 'Namespace',
+    singular: 'namespace',
+    namespaced: false,
+    verbs: ['get', 'list', 'watch'],
+    shortNames: ['ns'],
+    fields: ['metadata.name', 'status.phase'],
+  },
   {
     resource: 'pods',
     group: '',
@@ -31,18 +41,66 @@ export const RESOURCES: readonly ResourceInfo[] = [
     namespaced: true,
     verbs: ['delete', 'get', 'list', 'watch'],
     shortNames: ['po'],
-    subresources: [{ name: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }],
+    subresources: [
+      { name: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+    ],
     fields: POD_FIELDS,
   },
-  { resource: 'deployments', group: 'apps', version: 'v1', kind: 'Deployment', singular: 'deployment', namespaced: true, verbs: ['get', 'list', 'patch', 'watch'], shortNames: ['deploy'], fields: META_FIELDS },
-  { resource: 'replicasets', group: 'apps', version: 'v1', kind: 'ReplicaSet', singular: 'replicaset', namespaced: true, verbs: ['get', 'list', 'watch'], shortNames: ['rs'], fields: META_FIELDS },
+  {
+    resource: 'deployments',
+    group: 'apps',
+    version: 'v1',
+    kind: 'Deployment',
+    singular: 'deployment',
+    namespaced: true,
+    verbs: ['get', 'list', 'patch', 'watch'],
+    shortNames: ['deploy'],
+    fields: META_FIELDS,
+  },
+  {
+    resource: 'replicasets',
+    group: 'apps',
+    version: 'v1',
+    kind: 'ReplicaSet',
+    singular: 'replicaset',
+    namespaced: true,
+    verbs: ['get', 'list', 'watch'],
+    shortNames: ['rs'],
+    fields: META_FIELDS,
+  },
   // None exist; listed so the reference demo's `kubectl get statefulset -l …` answers "No resources found".
-  { resource: 'statefulsets', group: 'apps', version: 'v1', kind: 'StatefulSet', singular: 'statefulset', namespaced: true, verbs: ['get', 'list', 'watch'], shortNames: ['sts'], fields: META_FIELDS },
-  { resource: 'pipelineruns', group: 'tekton.dev', version: 'v1', kind: 'PipelineRun', singular: 'pipelinerun', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'watch'], shortNames: ['pr'], fields: META_FIELDS },
+  {
+    resource: 'statefulsets',
+    group: 'apps',
+    version: 'v1',
+    kind: 'StatefulSet',
+    singular: 'statefulset',
+    namespaced: true,
+    verbs: ['get', 'list', 'watch'],
+    shortNames: ['sts'],
+    fields: META_FIELDS,
+  },
+  {
+    resource: 'pipelineruns',
+    group: 'tekton.dev',
+    version: 'v1',
+    kind: 'PipelineRun',
+    singular: 'pipelinerun',
+    namespaced: true,
+    verbs: ['create', 'delete', 'get', 'list', 'watch'],
+    shortNames: ['pr'],
+    fields: META_FIELDS,
+  },
 ];
 
 /** authorization.k8s.io is served but holds no stored objects. */
-const SSAR = { name: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', namespaced: false, kind: 'SelfSubjectAccessReview', verbs: ['create'] };
+const SSAR = {
+  name: 'selfsubjectaccessreviews',
+  singularName: 'selfsubjectaccessreview',
+  namespaced: false,
+  kind: 'SelfSubjectAccessReview',
+  verbs: ['create'],
+};
 
 export function resourceInfo(group: string, version: string, resource: string): ResourceInfo | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
@@ -74,7 +132,11 @@ export function versionInfo(minor: number): Record<string, string> {
 }
 
 export function legacyApiVersions(serverAddress: string): unknown {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 export function legacyGroupList(): unknown {
@@ -91,10 +153,23 @@ export function legacyResourceList(group: string, version: string): unknown {
   const resources: unknown[] = [];
   if (group === 'authorization.k8s.io') resources.push(SSAR);
   for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
-    const entry: Record<string, unknown> = { name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs };
+    const entry: Record<string, unknown> = {
+      name: r.resource,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+    };
     if (r.shortNames) entry.shortNames = r.shortNames;
     resources.push(entry);
-    for (const s of r.subresources ?? []) resources.push({ name: `${r.resource}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: s.kind, verbs: s.verbs });
+    for (const s of r.subresources ?? [])
+      resources.push({
+        name: `${r.resource}/${s.name}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: s.kind,
+        verbs: s.verbs,
+      });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }
@@ -118,24 +193,39 @@ export function aggregatedContentType(v: 'v2' | 'v2beta1'): string {
 export function aggregatedDiscovery(which: 'legacy' | 'groups', v: 'v2' | 'v2beta1'): unknown {
   const gvs = GROUP_VERSIONS.filter((gv) => (which === 'legacy' ? gv.group === '' : gv.group !== ''));
   const items = gvs.map(({ group, version }) => {
-    const resources: unknown[] = RESOURCES.filter((r) => r.group === group && r.version === version).map((r) => {
-      const entry: Record<string, unknown> = {
-        resource: r.resource,
-        responseKind: { group, version, kind: r.kind },
-        scope: r.namespaced ? 'Namespaced' : 'Cluster',
-        singularResource: r.singular,
-        verbs: r.verbs,
-      };
-      if (r.shortNames) entry.shortNames = r.shortNames;
-      if (r.subresources) {
-        entry.subresources = r.subresources.map((s) => ({ subresource: s.name, responseKind: { group, version, kind: s.kind }, verbs: s.verbs }));
-      }
-      return entry;
-    });
+    const resources: unknown[] = RESOURCES.filter((r) => r.group === group && r.version === version).map(
+      (r) => {
+        const entry: Record<string, unknown> = {
+          resource: r.resource,
+          responseKind: { group, version, kind: r.kind },
+          scope: r.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: r.singular,
+          verbs: r.verbs,
+        };
+        if (r.shortNames) entry.shortNames = r.shortNames;
+        if (r.subresources) {
+          entry.subresources = r.subresources.map((s) => ({
+            subresource: s.name,
+            responseKind: { group, version, kind: s.kind },
+            verbs: s.verbs,
+          }));
+        }
+        return entry;
+      },
+    );
     if (group === 'authorization.k8s.io') {
-      resources.push({ resource: SSAR.name, responseKind: { group, version, kind: SSAR.kind }, scope: 'Cluster', singularResource: SSAR.singularName, verbs: SSAR.verbs });
+      resources.push({
+        resource: SSAR.name,
+        responseKind: { group, version, kind: SSAR.kind },
+        scope: 'Cluster',
+        singularResource: SSAR.singularName,
+        verbs: SSAR.verbs,
+      });
     }
-    return { metadata: { name: group, creationTimestamp: null }, versions: [{ version, resources, freshness: 'Current' }] };
+    return {
+      metadata: { name: group, creationTimestamp: null },
+      versions: [{ version, resources, freshness: 'Current' }],
+    };
   });
   return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${v}`, metadata: {}, items };
 }
@@ -159,7 +249,9 @@ export function openApiGroupVersion(group: string, version: string, minor: numbe
   const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
   const paths: Record<string, unknown> = {};
   for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
-    const path = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.resource}/{name}` : `${prefix}/${r.resource}/{name}`;
+    const path = r.namespaced
+      ? `${prefix}/namespaces/{namespace}/${r.resource}/{name}`
+      : `${prefix}/${r.resource}/{name}`;
     paths[path] = {
       patch: {
         'x-kubernetes-group-version-kind': { group, version, kind: r.kind },
@@ -168,5 +260,10 @@ export function openApiGroupVersion(group: string, version: string, minor: numbe
       },
     };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: `v1.${minor}.0-kv-cache-bench` }, paths, components: { schemas: {} } };
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: `v1.${minor}.0-kv-cache-bench` },
+    paths,
+    components: { schemas: {} },
+  };
 }

@@ -7,7 +7,8 @@ const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 /** utilrand.String(n): the 5-character suffix of a ReplicaSet's pod names (`<rs>-x7k2p`). */
 export function randomSuffix(random: () => number, length = 5): string {
   let out = '';
-  for (let i = 0; i < length; i++) out += ALPHANUMS[Math.floor(random() * ALPHANUMS.length) % ALPHANUMS.length];
+  for (let i = 0; i < length; i++)
+    out += ALPHANUMS[Math.floor(random() * ALPHANUMS.length) % ALPHANUMS.length];
   return out;
 }
 

@@ -27,7 +27,12 @@ export function kubeconfigYaml(serverUrl: string, token?: string, opts: Kubeconf
 }
 
 /** Writes the kubeconfig (mode 0600: it may hold a token); creates the directory if needed. */
-export async function writeKubeconfig(path: string, serverUrl: string, token?: string, opts: KubeconfigOptions = {}): Promise<void> {
+export async function writeKubeconfig(
+  path: string,
+  serverUrl: string,
+  token?: string,
+  opts: KubeconfigOptions = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, kubeconfigYaml(serverUrl, token, opts), { mode: 0o600 });
 }

@@ -11,7 +11,12 @@ export interface LightPodHandle extends VllmPodHandle {
   served(): number;
 }
 
-export async function startLightPod(pod: { name: string; namespace: string; port?: number; host?: string }): Promise<LightPodHandle> {
+export async function startLightPod(pod: {
+  name: string;
+  namespace: string;
+  port?: number;
+  host?: string;
+}): Promise<LightPodHandle> {
   let served = 0;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

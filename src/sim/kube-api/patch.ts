@@ -13,7 +13,8 @@ export class PatchError extends Error {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, Json> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** RFC 7386: objects merge recursively, null deletes, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
@@ -30,7 +31,11 @@ function rejectDirectives(patch: unknown, path: string): void {
   if (Array.isArray(patch)) patch.forEach((v, i) => rejectDirectives(v, `${path}[${i}]`));
   else if (isObject(patch)) {
     for (const [k, v] of Object.entries(patch)) {
-      if (k.startsWith('$')) throw new PatchError(`strategic merge directive ${k} at ${path || '.'} is not supported by the embedded API server`, true);
+      if (k.startsWith('$'))
+        throw new PatchError(
+          `strategic merge directive ${k} at ${path || '.'} is not supported by the embedded API server`,
+          true,
+        );
       rejectDirectives(v, `${path}.${k}`);
     }
   }
@@ -58,19 +63,25 @@ function pointer(path: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function parentOf(doc: unknown, tokens: string[], path: string): { parent: Record<string, unknown> | unknown[]; key: string } {
+function parentOf(
+  doc: unknown,
+  tokens: string[],
+  path: string,
+): { parent: Record<string, unknown> | unknown[]; key: string } {
   let cur: unknown = doc;
   for (const t of tokens.slice(0, -1)) {
     cur = Array.isArray(cur) ? cur[Number(t)] : isObject(cur) ? cur[t] : undefined;
     if (cur === undefined) throw new PatchError(`doc is missing path: "${path}": missing value`);
   }
-  if (!Array.isArray(cur) && !isObject(cur)) throw new PatchError(`doc is missing path: "${path}": missing value`);
+  if (!Array.isArray(cur) && !isObject(cur))
+    throw new PatchError(`doc is missing path: "${path}": missing value`);
   return { parent: cur, key: tokens[tokens.length - 1]! };
 }
 
 function get(doc: unknown, path: string): unknown {
   let cur = doc;
-  for (const t of pointer(path)) cur = Array.isArray(cur) ? cur[Number(t)] : isObject(cur) ? cur[t] : undefined;
+  for (const t of pointer(path))
+    cur = Array.isArray(cur) ? cur[Number(t)] : isObject(cur) ? cur[t] : undefined;
   return cur;
 }
 
@@ -83,10 +94,12 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
     if (typeof path !== 'string') throw new PatchError(`operation ${JSON.stringify(raw)} has no path`);
     const tokens = pointer(path);
     if (op === 'test') {
-      if (JSON.stringify(get(doc, path)) !== JSON.stringify(raw.value)) throw new PatchError(`testing value ${path} failed`);
+      if (JSON.stringify(get(doc, path)) !== JSON.stringify(raw.value))
+        throw new PatchError(`testing value ${path} failed`);
       continue;
     }
-    const value = op === 'copy' || op === 'move' ? structuredClone(get(doc, raw.from ?? '')) : structuredClone(raw.value);
+    const value =
+      op === 'copy' || op === 'move' ? structuredClone(get(doc, raw.from ?? '')) : structuredClone(raw.value);
     if (op === 'move') doc = jsonPatch(doc, [{ op: 'remove', path: raw.from }]);
     if (tokens.length === 0) {
       if (op === 'remove') throw new PatchError('cannot remove the whole document');
@@ -96,7 +109,8 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
     const { parent, key } = parentOf(doc, tokens, path);
     if (Array.isArray(parent)) {
       const i = key === '-' ? parent.length : Number(key);
-      if (!Number.isInteger(i) || i < 0 || i > parent.length) throw new PatchError(`invalid array index "${key}" in ${path}`);
+      if (!Number.isInteger(i) || i < 0 || i > parent.length)
+        throw new PatchError(`invalid array index "${key}" in ${path}`);
       if (op === 'add' || op === 'copy' || op === 'move') parent.splice(i, 0, value);
       else if (op === 'replace') parent[i] = value;
       else if (op === 'remove') parent.splice(i, 1);

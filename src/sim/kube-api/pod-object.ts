@@ -14,7 +14,12 @@ export function rfc3339(ms: number): string {
 export interface PodTemplate {
   metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: {
-    containers: { name: string; image: string; ports?: { name?: string; containerPort: number; protocol?: string }[]; [k: string]: unknown }[];
+    containers: {
+      name: string;
+      image: string;
+      ports?: { name?: string; containerPort: number; protocol?: string }[];
+      [k: string]: unknown;
+    }[];
     [k: string]: unknown;
   };
 }
@@ -32,7 +37,14 @@ export interface NewPodInput {
   nowMs: number;
 }
 
-type Condition = { type: string; status: 'True' | 'False'; lastProbeTime: null; lastTransitionTime: string; reason?: string; message?: string };
+type Condition = {
+  type: string;
+  status: 'True' | 'False';
+  lastProbeTime: null;
+  lastTransitionTime: string;
+  reason?: string;
+  message?: string;
+};
 
 interface ContainerStatus {
   name: string;
@@ -58,7 +70,13 @@ interface PodStatus {
   qosClass: string;
 }
 
-const CONDITION_ORDER = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
+const CONDITION_ORDER = [
+  'PodReadyToStartContainers',
+  'Initialized',
+  'Ready',
+  'ContainersReady',
+  'PodScheduled',
+];
 
 function condition(type: string, ok: boolean, at: string, containerName: string): Condition {
   const c: Condition = { type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: at };
@@ -92,10 +110,19 @@ function containersFor(template: PodTemplate, port: number): PodTemplate['spec']
     const ports = (c.ports ?? [{ name: 'http', containerPort: port, protocol: 'TCP' }]).map((p, j) =>
       j === 0 ? { ...p, containerPort: port } : { ...p },
     );
-    const args = Array.isArray(c.args) ? (c.args as string[]).map((a, k, all) => (all[k - 1] === '--port' ? String(port) : a)) : undefined;
+    const args = Array.isArray(c.args)
+      ? (c.args as string[]).map((a, k, all) => (all[k - 1] === '--port' ? String(port) : a))
+      : undefined;
     const out: PodTemplate['spec']['containers'][number] = { ...structuredClone(c), ports };
     if (args) out.args = args;
-    if (c.readinessProbe) out.readinessProbe = { httpGet: { path: '/health', port, scheme: 'HTTP' }, periodSeconds: 1, successThreshold: 1, failureThreshold: 3, timeoutSeconds: 1 };
+    if (c.readinessProbe)
+      out.readinessProbe = {
+        httpGet: { path: '/health', port, scheme: 'HTTP' },
+        periodSeconds: 1,
+        successThreshold: 1,
+        failureThreshold: 3,
+        timeoutSeconds: 1,
+      };
     return out;
   });
 }
@@ -143,7 +170,8 @@ export function newPod(input: NewPodInput): KubeObject {
     spec: { ...structuredClone(input.template.spec), containers, nodeName: SIM_NODE },
     status,
   };
-  for (const type of CONDITION_ORDER) setCondition(pod, type, type === 'PodScheduled' || type === 'Initialized', at);
+  for (const type of CONDITION_ORDER)
+    setCondition(pod, type, type === 'PodScheduled' || type === 'Initialized', at);
   return pod;
 }
 
@@ -182,7 +210,9 @@ export function markCrashed(pod: KubeObject, nowMs: number): void {
   const at = rfc3339(nowMs);
   const c = podStatus(pod).containerStatuses[0]!;
   const startedAt = (c.state.running?.startedAt as string | undefined) ?? at;
-  c.state = { terminated: { exitCode: 137, reason: 'Error', startedAt, finishedAt: at, containerID: c.containerID } };
+  c.state = {
+    terminated: { exitCode: 137, reason: 'Error', startedAt, finishedAt: at, containerID: c.containerID },
+  };
   c.ready = false;
   c.started = false;
   setCondition(pod, 'ContainersReady', false, at);
@@ -194,7 +224,9 @@ export function markStopped(pod: KubeObject, nowMs: number): void {
   const at = rfc3339(nowMs);
   const c = podStatus(pod).containerStatuses[0]!;
   const startedAt = (c.state.running?.startedAt as string | undefined) ?? at;
-  c.state = { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: at, containerID: c.containerID } };
+  c.state = {
+    terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: at, containerID: c.containerID },
+  };
   c.ready = false;
   c.started = false;
   setCondition(pod, 'ContainersReady', false, at);

@@ -61,24 +61,42 @@ function str(fields: Fields, n: number): string {
 }
 
 export interface AccessReviewSpec {
-  resourceAttributes?: { namespace: string; verb: string; group: string; version: string; resource: string; subresource: string; name: string };
+  resourceAttributes?: {
+    namespace: string;
+    verb: string;
+    group: string;
+    version: string;
+    resource: string;
+    subresource: string;
+    name: string;
+  };
   nonResourceAttributes?: { path: string; verb: string };
 }
 
 /** The spec of a protobuf-encoded SelfSubjectAccessReview request body. */
 export function decodeSelfSubjectAccessReview(body: Buffer): AccessReviewSpec {
-  if (!body.subarray(0, 4).equals(PROTOBUF_MAGIC)) throw new Error('not a Kubernetes protobuf body (missing k8s\\0 prefix)');
+  if (!body.subarray(0, 4).equals(PROTOBUF_MAGIC))
+    throw new Error('not a Kubernetes protobuf body (missing k8s\\0 prefix)');
   const unknown = readFields(body.subarray(4));
   const typeMeta = readFields(bytes(unknown, 1) ?? Buffer.alloc(0));
   const kind = str(typeMeta, 2);
-  if (kind && kind !== 'SelfSubjectAccessReview') throw new Error(`expected a SelfSubjectAccessReview, got ${kind}`);
+  if (kind && kind !== 'SelfSubjectAccessReview')
+    throw new Error(`expected a SelfSubjectAccessReview, got ${kind}`);
   const review = readFields(bytes(unknown, 2) ?? Buffer.alloc(0));
   const spec = readFields(bytes(review, 2) ?? Buffer.alloc(0));
   const out: AccessReviewSpec = {};
   const ra = bytes(spec, 1);
   if (ra) {
     const f = readFields(ra);
-    out.resourceAttributes = { namespace: str(f, 1), verb: str(f, 2), group: str(f, 3), version: str(f, 4), resource: str(f, 5), subresource: str(f, 6), name: str(f, 7) };
+    out.resourceAttributes = {
+      namespace: str(f, 1),
+      verb: str(f, 2),
+      group: str(f, 3),
+      version: str(f, 4),
+      resource: str(f, 5),
+      subresource: str(f, 6),
+      name: str(f, 7),
+    };
   }
   const nra = bytes(spec, 2);
   if (nra) {
@@ -111,13 +129,26 @@ export function encodeSelfSubjectAccessReview(spec: AccessReviewSpec): Buffer {
   const parts: Buffer[] = [];
   if (spec.resourceAttributes) {
     const a = spec.resourceAttributes;
-    parts.push(field(1, Buffer.concat([a.namespace, a.verb, a.group, a.version, a.resource, a.subresource, a.name].map((s, i) => field(i + 1, s)))));
+    parts.push(
+      field(
+        1,
+        Buffer.concat(
+          [a.namespace, a.verb, a.group, a.version, a.resource, a.subresource, a.name].map((s, i) =>
+            field(i + 1, s),
+          ),
+        ),
+      ),
+    );
   }
   if (spec.nonResourceAttributes) {
     const a = spec.nonResourceAttributes;
     parts.push(field(2, Buffer.concat([field(1, a.path), field(2, a.verb)])));
   }
-  const review = Buffer.concat([field(1, Buffer.alloc(0)), field(2, Buffer.concat(parts)), field(3, Buffer.alloc(0))]);
+  const review = Buffer.concat([
+    field(1, Buffer.alloc(0)),
+    field(2, Buffer.concat(parts)),
+    field(3, Buffer.alloc(0)),
+  ]);
   const typeMeta = Buffer.concat([field(1, 'authorization.k8s.io/v1'), field(2, 'SelfSubjectAccessReview')]);
   return Buffer.concat([PROTOBUF_MAGIC, field(1, typeMeta), field(2, review), field(3, ''), field(4, '')]);
 }

@@ -64,8 +64,27 @@ const BUILTIN: Role = {
   kind: 'ClusterRole',
   name: 'system:discovery',
   rules: [
-    { verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*', '/version', '/version/', '/healthz', '/livez', '/readyz'] },
-    { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+    {
+      verbs: ['get'],
+      nonResourceURLs: [
+        '/api',
+        '/api/*',
+        '/apis',
+        '/apis/*',
+        '/openapi',
+        '/openapi/*',
+        '/version',
+        '/version/',
+        '/healthz',
+        '/livez',
+        '/readyz',
+      ],
+    },
+    {
+      apiGroups: ['authorization.k8s.io'],
+      resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+      verbs: ['create'],
+    },
   ],
 };
 
@@ -78,11 +97,15 @@ export function serviceAccountUser(namespace: string, name: string): UserInfo {
 
 function resourceMatches(rule: PolicyRule, resource: string, subresource: string): boolean {
   const combined = subresource ? `${resource}/${subresource}` : resource;
-  return (rule.resources ?? []).some((r) => r === '*' || r === combined || (subresource !== '' && r === `*/${subresource}`));
+  return (rule.resources ?? []).some(
+    (r) => r === '*' || r === combined || (subresource !== '' && r === `*/${subresource}`),
+  );
 }
 
 function urlMatches(rule: PolicyRule, path: string): boolean {
-  return (rule.nonResourceURLs ?? []).some((u) => u === '*' || u === path || (u.endsWith('*') && path.startsWith(u.slice(0, -1))));
+  return (rule.nonResourceURLs ?? []).some(
+    (u) => u === '*' || u === path || (u.endsWith('*') && path.startsWith(u.slice(0, -1))),
+  );
 }
 
 export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
@@ -102,18 +125,25 @@ export function forbiddenReason(a: RequestAttributes): string {
 }
 
 function subjectMatches(s: Subject, user: UserInfo): boolean {
-  if (s.kind === 'ServiceAccount') return user.username === `system:serviceaccount:${s.namespace ?? ''}:${s.name}`;
+  if (s.kind === 'ServiceAccount')
+    return user.username === `system:serviceaccount:${s.namespace ?? ''}:${s.name}`;
   if (s.kind === 'User') return user.username === s.name;
   return user.groups.includes(s.name);
 }
 
-const describeSubject = (s: Subject): string => (s.kind === 'ServiceAccount' ? `ServiceAccount "${s.name}/${s.namespace ?? ''}"` : `${s.kind} "${s.name}"`);
+const describeSubject = (s: Subject): string =>
+  s.kind === 'ServiceAccount' ? `ServiceAccount "${s.name}/${s.namespace ?? ''}"` : `${s.kind} "${s.name}"`;
 
 export class Rbac {
   private readonly tokens = new Map<string, UserInfo>();
   private readonly roles: Role[] = [BUILTIN];
   private readonly bindings: Binding[] = [
-    { kind: 'ClusterRoleBinding', name: 'system:discovery', roleRef: { kind: 'ClusterRole', name: 'system:discovery' }, subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
+    {
+      kind: 'ClusterRoleBinding',
+      name: 'system:discovery',
+      roleRef: { kind: 'ClusterRole', name: 'system:discovery' },
+      subjects: [{ kind: 'Group', name: 'system:authenticated' }],
+    },
   ];
   private grants = 0;
 
@@ -128,7 +158,8 @@ export class Rbac {
    */
   grant(token: string, serviceAccount: string, rules: PolicyRule[], namespace?: string): UserInfo {
     const parts = serviceAccount.replace(/^system:serviceaccount:/, '').split(':');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new RbacError(`service account "${serviceAccount}" must be NAMESPACE:NAME`);
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+      throw new RbacError(`service account "${serviceAccount}" must be NAMESPACE:NAME`);
     const [saNs, saName] = parts as [string, string];
     const user = serviceAccountUser(saNs, saName);
     this.addToken(token, user);
@@ -136,11 +167,22 @@ export class Rbac {
     const subject: Subject = { kind: 'ServiceAccount', name: saName, namespace: saNs };
     if (namespace === '*') {
       this.roles.push({ kind: 'ClusterRole', name, rules });
-      this.bindings.push({ kind: 'ClusterRoleBinding', name, roleRef: { kind: 'ClusterRole', name }, subjects: [subject] });
+      this.bindings.push({
+        kind: 'ClusterRoleBinding',
+        name,
+        roleRef: { kind: 'ClusterRole', name },
+        subjects: [subject],
+      });
     } else {
       const ns = namespace ?? saNs;
       this.roles.push({ kind: 'Role', name, namespace: ns, rules });
-      this.bindings.push({ kind: 'RoleBinding', name, namespace: ns, roleRef: { kind: 'Role', name }, subjects: [subject] });
+      this.bindings.push({
+        kind: 'RoleBinding',
+        name,
+        namespace: ns,
+        roleRef: { kind: 'Role', name },
+        subjects: [subject],
+      });
     }
     return user;
   }
@@ -161,13 +203,28 @@ export class Rbac {
     if (!meta.name) throw new RbacError(`RBAC ${String(obj.kind)} without metadata.name`);
     if (obj.kind === 'Role' || obj.kind === 'ClusterRole') {
       const rules = (obj.rules ?? []) as PolicyRule[];
-      if (obj.kind === 'Role' && !meta.namespace) throw new RbacError(`Role ${meta.name} needs metadata.namespace`);
-      this.roles.push({ kind: obj.kind, name: meta.name, namespace: obj.kind === 'Role' ? meta.namespace : undefined, rules });
+      if (obj.kind === 'Role' && !meta.namespace)
+        throw new RbacError(`Role ${meta.name} needs metadata.namespace`);
+      this.roles.push({
+        kind: obj.kind,
+        name: meta.name,
+        namespace: obj.kind === 'Role' ? meta.namespace : undefined,
+        rules,
+      });
     } else if (obj.kind === 'RoleBinding' || obj.kind === 'ClusterRoleBinding') {
-      if (obj.kind === 'RoleBinding' && !meta.namespace) throw new RbacError(`RoleBinding ${meta.name} needs metadata.namespace`);
+      if (obj.kind === 'RoleBinding' && !meta.namespace)
+        throw new RbacError(`RoleBinding ${meta.name} needs metadata.namespace`);
       const roleRef = obj.roleRef as Binding['roleRef'];
-      const subjects = ((obj.subjects ?? []) as Subject[]).map((s) => (s.kind === 'ServiceAccount' ? { ...s, namespace: s.namespace ?? meta.namespace } : s));
-      this.bindings.push({ kind: obj.kind, name: meta.name, namespace: obj.kind === 'RoleBinding' ? meta.namespace : undefined, roleRef, subjects });
+      const subjects = ((obj.subjects ?? []) as Subject[]).map((s) =>
+        s.kind === 'ServiceAccount' ? { ...s, namespace: s.namespace ?? meta.namespace } : s,
+      );
+      this.bindings.push({
+        kind: obj.kind,
+        name: meta.name,
+        namespace: obj.kind === 'RoleBinding' ? meta.namespace : undefined,
+        roleRef,
+        subjects,
+      });
     }
   }
 
@@ -184,11 +241,17 @@ export class Rbac {
       const subject = b.subjects.find((s) => subjectMatches(s, a.user));
       if (!subject) continue;
       const role = this.roles.find(
-        (r) => r.kind === b.roleRef.kind && r.name === b.roleRef.name && (r.kind === 'ClusterRole' || r.namespace === b.namespace),
+        (r) =>
+          r.kind === b.roleRef.kind &&
+          r.name === b.roleRef.name &&
+          (r.kind === 'ClusterRole' || r.namespace === b.namespace),
       );
       if (role?.rules.some((rule) => ruleAllows(rule, a))) {
         const where = b.namespace ? `${b.name}/${b.namespace}` : b.name;
-        return { allowed: true, reason: `RBAC: allowed by ${b.kind} "${where}" of ${role.kind} "${role.name}" to ${describeSubject(subject)}` };
+        return {
+          allowed: true,
+          reason: `RBAC: allowed by ${b.kind} "${where}" of ${role.kind} "${role.name}" to ${describeSubject(subject)}`,
+        };
       }
     }
     return { allowed: false, reason: '' };

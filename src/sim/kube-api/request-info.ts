@@ -24,7 +24,14 @@ export interface NonResourceRequest {
 
 export type RequestInfo = ResourceRequest | NonResourceRequest;
 
-const METHOD_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', GET: 'get', HEAD: 'get', DELETE: 'delete' };
+const METHOD_VERBS: Record<string, string> = {
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  GET: 'get',
+  HEAD: 'get',
+  DELETE: 'delete',
+};
 
 /**
  * Segments are percent-decoded one by one: client-node sends `pods/NAME%3A8000/proxy/v1%2Fmodels` and the
@@ -36,7 +43,10 @@ export function requestInfo(method: string, rawPath: string, query: URLSearchPar
   const nonResource: NonResourceRequest = { kind: 'nonresource', verb: httpVerb, path };
   let parts: string[];
   try {
-    parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    parts = path
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
   } catch {
     return nonResource;
   }
@@ -66,7 +76,18 @@ export function requestInfo(method: string, rawPath: string, query: URLSearchPar
   const [resource = '', name = '', subresource = '', ...rest] = parts;
   if (verb === 'get' && !name) verb = ['true', '1'].includes(query.get('watch') ?? '') ? 'watch' : 'list';
   else if (verb === 'delete' && !name) verb = 'deletecollection';
-  return { kind: 'resource', verb, group, version, namespace, resource, name, subresource, subpath: rest.join('/'), path };
+  return {
+    kind: 'resource',
+    verb,
+    group,
+    version,
+    namespace,
+    resource,
+    name,
+    subresource,
+    subpath: rest.join('/'),
+    path,
+  };
 }
 
 /** `pods/NAME:PORT/proxy`: the pod name and the port (a number or a port name), as the apiserver splits it. */

@@ -8,8 +8,23 @@ import { randomSuffix } from './ids.ts';
 import { applyPatch, PatchError } from './patch.ts';
 import { podFields, rfc3339 } from './pod-object.ts';
 import type { ResourceRequest } from './request-info.ts';
-import { checkFields, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
-import { alreadyExists, badRequest, invalid, methodNotAllowed, notFound, pathNotFound, unsupportedMediaType } from './status.ts';
+import {
+  checkFields,
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+} from './selectors.ts';
+import {
+  alreadyExists,
+  badRequest,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  pathNotFound,
+  unsupportedMediaType,
+} from './status.ts';
 import type { KubeObject } from './store.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch.ts';
@@ -36,8 +51,12 @@ export interface Reply {
 
 function fieldsOf(r: ResourceInfo, obj: KubeObject): Record<string, string> {
   if (r.resource === 'pods') return podFields(obj);
-  const fields: Record<string, string> = { 'metadata.name': obj.metadata.name, 'metadata.namespace': obj.metadata.namespace ?? '' };
-  if (r.resource === 'namespaces') fields['status.phase'] = String((obj.status as { phase?: string } | undefined)?.phase ?? '');
+  const fields: Record<string, string> = {
+    'metadata.name': obj.metadata.name,
+    'metadata.namespace': obj.metadata.namespace ?? '',
+  };
+  if (r.resource === 'namespaces')
+    fields['status.phase'] = String((obj.status as { phase?: string } | undefined)?.phase ?? '');
   return fields;
 }
 
@@ -74,7 +93,8 @@ function parseJson(req: HandlerRequest): unknown {
   }
 }
 
-const dryRun = (req: HandlerRequest, body?: { dryRun?: string[] }): boolean => req.query.getAll('dryRun').includes('All') || !!body?.dryRun?.includes('All');
+const dryRun = (req: HandlerRequest, body?: { dryRun?: string[] }): boolean =>
+  req.query.getAll('dryRun').includes('All') || !!body?.dryRun?.includes('All');
 
 export async function handleResource(
   ctx: HandlerContext,
@@ -84,7 +104,12 @@ export async function handleResource(
 ): Promise<Reply | 'streaming'> {
   const { info } = req;
   const r = resourceInfo(info.group, info.version, info.resource);
-  if (!r || (r.namespaced && !info.namespace && info.name) || (!r.namespaced && r.resource !== 'namespaces' && info.namespace)) throw pathNotFound();
+  if (
+    !r ||
+    (r.namespaced && !info.namespace && info.name) ||
+    (!r.namespaced && r.resource !== 'namespaces' && info.namespace)
+  )
+    throw pathNotFound();
   if (info.subresource) throw pathNotFound();
   const store = ctx.cluster.store;
   const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
@@ -95,7 +120,15 @@ export async function handleResource(
       const items = store.list(r.resource, ns).filter(matcher(r, req));
       const rv = String(store.resourceVersion);
       if (wantsTable(req.accept)) return { code: 200, body: toTable(r.resource, items, rv, ctx.now()) };
-      return { code: 200, body: { kind: `${r.kind}List`, apiVersion, metadata: { resourceVersion: rv }, items: items.map(listItem) } };
+      return {
+        code: 200,
+        body: {
+          kind: `${r.kind}List`,
+          apiVersion,
+          metadata: { resourceVersion: rv },
+          items: items.map(listItem),
+        },
+      };
     }
     case 'watch': {
       const table = wantsTable(req.accept);
@@ -105,7 +138,8 @@ export async function handleResource(
         matches: matcher(r, req),
         resourceVersion: req.query.get('resourceVersion') ?? '',
         timeoutSeconds: Number(req.query.get('timeoutSeconds') ?? 0) || 0,
-        encode: (obj, first) => (table ? toTable(r.resource, [obj], obj.metadata.resourceVersion, ctx.now(), first) : obj),
+        encode: (obj, first) =>
+          table ? toTable(r.resource, [obj], obj.metadata.resourceVersion, ctx.now(), first) : obj,
         onClose: onWatchClose,
       });
       return 'streaming';
@@ -113,7 +147,8 @@ export async function handleResource(
     case 'get': {
       const obj = store.get(r.resource, ns, info.name);
       if (!obj) throw notFound(r.resource, r.group, info.name);
-      if (wantsTable(req.accept)) return { code: 200, body: toTable(r.resource, [obj], obj.metadata.resourceVersion, ctx.now()) };
+      if (wantsTable(req.accept))
+        return { code: 200, body: toTable(r.resource, [obj], obj.metadata.resourceVersion, ctx.now()) };
       return { code: 200, body: obj };
     }
     case 'delete':
@@ -138,7 +173,8 @@ async function deleteObject(ctx: HandlerContext, req: HandlerRequest, r: Resourc
   const opts = (parseJson(req) ?? {}) as DeleteOptions;
   const q = req.query.get('gracePeriodSeconds');
   const grace = q !== null ? Number(q) : opts.gracePeriodSeconds;
-  if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw badRequest(`gracePeriodSeconds must be a non-negative integer, got ${String(grace)}`);
+  if (grace !== undefined && (!Number.isInteger(grace) || grace < 0))
+    throw badRequest(`gracePeriodSeconds must be a non-negative integer, got ${String(grace)}`);
   const { name, namespace } = req.info;
   const store = ctx.cluster.store;
   if (r.resource === 'pods') {
@@ -168,7 +204,8 @@ function patchObject(ctx: HandlerContext, req: HandlerRequest, r: ResourceInfo):
   try {
     next = applyPatch(req.contentType, current, parseJson(req) ?? {}) as KubeObject;
   } catch (err) {
-    if (err instanceof PatchError) throw err.unsupported ? unsupportedMediaType(req.contentType) : badRequest(err.message);
+    if (err instanceof PatchError)
+      throw err.unsupported ? unsupportedMediaType(req.contentType) : badRequest(err.message);
     throw err;
   }
   if (next?.metadata?.name !== name || next.kind !== current.kind || next.apiVersion !== current.apiVersion) {
@@ -196,11 +233,20 @@ function createObject(ctx: HandlerContext, req: HandlerRequest, r: ResourceInfo)
     do name = `${meta.generateName}${randomSuffix(ctx.random)}`;
     while (ctx.cluster.store.get(r.resource, ns, name));
   }
-  if (!name) throw invalid(r.resource, r.group, '', 'metadata.name: Required value: name or generateName is required');
+  if (!name)
+    throw invalid(r.resource, r.group, '', 'metadata.name: Required value: name or generateName is required');
   if (ctx.cluster.store.get(r.resource, ns, name)) throw alreadyExists(r.resource, r.group, name);
   const obj: KubeObject = {
     ...body,
-    metadata: { ...meta, name, namespace: ns, uid: ctx.uuid(), resourceVersion: '', generation: 1, creationTimestamp: rfc3339(ctx.now()) },
+    metadata: {
+      ...meta,
+      name,
+      namespace: ns,
+      uid: ctx.uuid(),
+      resourceVersion: '',
+      generation: 1,
+      creationTimestamp: rfc3339(ctx.now()),
+    },
   };
   if (dryRun(req)) return { code: 201, body: obj };
   return { code: 201, body: ctx.cluster.store.create(r.resource, obj) };

@@ -49,7 +49,8 @@ function splitTopLevel(s: string): string[] {
 }
 
 function checkKey(key: string, raw: string): string {
-  if (!KEY_RE.test(key)) throw new SelectorError(`unable to parse requirement: invalid label key "${key}" in "${raw}"`);
+  if (!KEY_RE.test(key))
+    throw new SelectorError(`unable to parse requirement: invalid label key "${key}" in "${raw}"`);
   return key;
 }
 
@@ -74,13 +75,19 @@ export function parseLabelSelector(selector: string): LabelRequirement[] {
       const op = m[2] === '!=' ? '!=' : '=';
       return { key: checkKey(m[1]!, raw), op, values: [checkValue(m[3] ?? '', raw)] };
     }
-    if ((m = COMPARE.exec(raw))) return { key: checkKey(m[1]!, raw), op: m[2] === '>' ? 'gt' : 'lt', values: [m[3]!] };
+    if ((m = COMPARE.exec(raw)))
+      return { key: checkKey(m[1]!, raw), op: m[2] === '>' ? 'gt' : 'lt', values: [m[3]!] };
     if ((m = EXISTS.exec(raw))) return { key: checkKey(m[1]!, raw), op: 'exists', values: [] };
-    throw new SelectorError(`unable to parse requirement: found '${raw}', expected: key, !key, key=value, key!=value, key in (…), key notin (…)`);
+    throw new SelectorError(
+      `unable to parse requirement: found '${raw}', expected: key, !key, key=value, key!=value, key in (…), key notin (…)`,
+    );
   });
 }
 
-export function matchesLabels(reqs: readonly LabelRequirement[], labels: Readonly<Record<string, string>> = {}): boolean {
+export function matchesLabels(
+  reqs: readonly LabelRequirement[],
+  labels: Readonly<Record<string, string>> = {},
+): boolean {
   return reqs.every((r) => {
     const has = Object.hasOwn(labels, r.key);
     const value = labels[r.key];
@@ -165,7 +172,10 @@ export function checkFields(reqs: readonly FieldRequirement[], supported: readon
   }
 }
 
-export function matchesFields(reqs: readonly FieldRequirement[], fields: Readonly<Record<string, string>>): boolean {
+export function matchesFields(
+  reqs: readonly FieldRequirement[],
+  fields: Readonly<Record<string, string>>,
+): boolean {
   return reqs.every((r) => {
     const value = fields[r.field] ?? '';
     return r.op === '=' ? value === r.value : value !== r.value;

@@ -4,7 +4,12 @@
 // (kubectl sends tokens only over TLS: research §1.2). Order per request, as the apiserver's filter chain:
 // authentication → authorization → (injected fault) → handler.
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.ts';
@@ -27,7 +32,17 @@ import type { Rbac, UserInfo } from './rbac.ts';
 import { forbiddenReason } from './rbac.ts';
 import { requestInfo, type RequestInfo } from './request-info.ts';
 import { handleResource, type HandlerContext } from './resources.ts';
-import { ApiError, badRequest, forbidden, forbiddenPath, injectedFailure, internalError, methodNotAllowed, pathNotFound, unauthorized } from './status.ts';
+import {
+  ApiError,
+  badRequest,
+  forbidden,
+  forbiddenPath,
+  injectedFailure,
+  internalError,
+  methodNotAllowed,
+  pathNotFound,
+  unauthorized,
+} from './status.ts';
 import { selfSignedCertificate, type CertificatePair } from './tls.ts';
 
 export interface KubeApiOptions {
@@ -57,7 +72,10 @@ export interface KubeApiServer {
 }
 
 /** Who a request runs as when the server authenticates nobody. */
-const ANONYMOUS_ADMIN: UserInfo = { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+const ANONYMOUS_ADMIN: UserInfo = {
+  username: 'system:admin',
+  groups: ['system:masters', 'system:authenticated'],
+};
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -76,11 +94,21 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }
 
-function serveNonResource(info: RequestInfo, accept: string, minor: number, serverAddress: string, res: ServerResponse): void {
+function serveNonResource(
+  info: RequestInfo,
+  accept: string,
+  minor: number,
+  serverAddress: string,
+  res: ServerResponse,
+): void {
   if (info.verb !== 'get') throw methodNotAllowed();
   const path = info.path.replace(/\/+$/, '') || '/';
   const aggregated = aggregatedVersion(accept);
@@ -90,25 +118,36 @@ function serveNonResource(info: RequestInfo, accept: string, minor: number, serv
     return void res.end('ok');
   }
   if (path === '/api') {
-    if (aggregated) return sendJson(res, 200, aggregatedDiscovery('legacy', aggregated), aggregatedContentType(aggregated));
+    if (aggregated)
+      return sendJson(res, 200, aggregatedDiscovery('legacy', aggregated), aggregatedContentType(aggregated));
     return sendJson(res, 200, legacyApiVersions(serverAddress));
   }
   if (path === '/apis') {
-    if (aggregated) return sendJson(res, 200, aggregatedDiscovery('groups', aggregated), aggregatedContentType(aggregated));
+    if (aggregated)
+      return sendJson(res, 200, aggregatedDiscovery('groups', aggregated), aggregatedContentType(aggregated));
     return sendJson(res, 200, legacyGroupList());
   }
   if (path === '/api/v1') return sendJson(res, 200, legacyResourceList('', 'v1'));
   if (path === '/openapi/v3') return sendJson(res, 200, openApiRoot());
   const gv = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-  if (gv && isServedGroupVersion(gv[1]!, gv[2]!)) return sendJson(res, 200, legacyResourceList(gv[1]!, gv[2]!));
+  if (gv && isServedGroupVersion(gv[1]!, gv[2]!))
+    return sendJson(res, 200, legacyResourceList(gv[1]!, gv[2]!));
   const group = /^\/apis\/([^/]+)$/.exec(path);
   if (group && isServedGroupVersion(group[1]!, 'v1')) {
     const v = { groupVersion: `${group[1]}/v1`, version: 'v1' };
-    return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', name: group[1], versions: [v], preferredVersion: v });
+    return sendJson(res, 200, {
+      kind: 'APIGroup',
+      apiVersion: 'v1',
+      name: group[1],
+      versions: [v],
+      preferredVersion: v,
+    });
   }
   const openapi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
   if (openapi) {
-    const doc = openapi[1] ? openApiGroupVersion('', 'v1', minor) : openApiGroupVersion(openapi[2]!, openapi[3]!, minor);
+    const doc = openapi[1]
+      ? openApiGroupVersion('', 'v1', minor)
+      : openApiGroupVersion(openapi[2]!, openapi[3]!, minor);
     if (doc) return sendJson(res, 200, doc);
   }
   throw pathNotFound();
@@ -121,8 +160,28 @@ function admit(rbac: Rbac | undefined, req: IncomingMessage, info: RequestInfo):
   if (!user) throw unauthorized();
   const attrs =
     info.kind === 'resource'
-      ? { user, verb: info.verb, resourceRequest: true, apiGroup: info.group, resource: info.resource, subresource: info.subresource, name: info.name, namespace: info.namespace, path: info.path }
-      : { user, verb: info.verb, resourceRequest: false, apiGroup: '', resource: '', subresource: '', name: '', namespace: '', path: info.path };
+      ? {
+          user,
+          verb: info.verb,
+          resourceRequest: true,
+          apiGroup: info.group,
+          resource: info.resource,
+          subresource: info.subresource,
+          name: info.name,
+          namespace: info.namespace,
+          path: info.path,
+        }
+      : {
+          user,
+          verb: info.verb,
+          resourceRequest: false,
+          apiGroup: '',
+          resource: '',
+          subresource: '',
+          name: '',
+          namespace: '',
+          path: info.path,
+        };
   if (rbac.authorize(attrs).allowed) return user;
   const why = forbiddenReason(attrs);
   throw info.kind === 'resource' ? forbidden(info.resource, info.group, info.name, why) : forbiddenPath(why);
@@ -133,7 +192,12 @@ export async function startKubeApi(opts: KubeApiOptions): Promise<KubeApiServer>
   const host = opts.host ?? '127.0.0.1';
   const minor = opts.kubernetesMinor ?? 32;
   const tls = opts.tls === true ? await selfSignedCertificate(host) : opts.tls || undefined;
-  const ctx: HandlerContext = { cluster, now: () => cluster.now(), random: opts.random ?? Math.random, uuid: opts.uuid ?? randomUUID };
+  const ctx: HandlerContext = {
+    cluster,
+    now: () => cluster.now(),
+    random: opts.random ?? Math.random,
+    uuid: opts.uuid ?? randomUUID,
+  };
   const watches = new Set<ServerResponse>();
   let serverAddress = '';
 
@@ -146,12 +210,26 @@ export async function startKubeApi(opts: KubeApiOptions): Promise<KubeApiServer>
     if (info.kind === 'nonresource') return serveNonResource(info, accept, minor, serverAddress, res);
     const injected = cluster.takeInjectedFailure();
     if (injected) throw injectedFailure(injected);
-    if (info.group === 'authorization.k8s.io' && info.version === 'v1' && info.resource === 'selfsubjectaccessreviews') {
+    if (
+      info.group === 'authorization.k8s.io' &&
+      info.version === 'v1' &&
+      info.resource === 'selfsubjectaccessreviews'
+    ) {
       if (info.verb !== 'create' || info.name) throw methodNotAllowed();
-      return sendJson(res, 201, reviewAccess(parseAccessReview(req.headers['content-type'] ?? '', body), user, rbac));
+      return sendJson(
+        res,
+        201,
+        reviewAccess(parseAccessReview(req.headers['content-type'] ?? '', body), user, rbac),
+      );
     }
     if (info.subresource === 'proxy') return proxyToPod(cluster, info, req, body, res);
-    const hreq = { info, query: url.searchParams, accept, contentType: req.headers['content-type'] ?? '', body };
+    const hreq = {
+      info,
+      query: url.searchParams,
+      accept,
+      contentType: req.headers['content-type'] ?? '',
+      body,
+    };
     const reply = await handleResource(ctx, hreq, res, () => watches.delete(res));
     if (reply === 'streaming') watches.add(res);
     else sendJson(res, reply.code, reply.body);
@@ -161,17 +239,29 @@ export async function startKubeApi(opts: KubeApiOptions): Promise<KubeApiServer>
     const started = performance.now();
     handle(req, res)
       .catch((err: unknown) => {
-        const apiErr = err instanceof ApiError ? err : internalError(err instanceof Error ? err.message : String(err));
-        if (!(err instanceof ApiError)) logger?.error({ err, method: req.method, url: req.url }, 'kube-api handler failed');
+        const apiErr =
+          err instanceof ApiError ? err : internalError(err instanceof Error ? err.message : String(err));
+        if (!(err instanceof ApiError))
+          logger?.error({ err, method: req.method, url: req.url }, 'kube-api handler failed');
         if (res.headersSent) res.destroy();
         else sendJson(res, apiErr.code, apiErr.status);
       })
       .finally(() => {
-        logger?.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'kube-api request');
+        logger?.debug(
+          {
+            method: req.method,
+            url: req.url,
+            status: res.statusCode,
+            ms: Math.round(performance.now() - started),
+          },
+          'kube-api request',
+        );
       });
   };
 
-  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener) : createHttpServer(listener);
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener)
+    : createHttpServer(listener);
   // Watches are long-lived; nothing here should be cut by Node's default request timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -35,7 +35,16 @@ export class ApiError extends Error {
 
 function failure(code: number, reason: string, message: string, details?: StatusDetails): ApiError {
   // Key order as the apiserver writes it: …, reason, details, code.
-  const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
+  const status: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    details,
+    code,
+  };
   if (!details) delete status.details;
   return new ApiError(status);
 }
@@ -54,7 +63,12 @@ function detailsOf(resource: string, group: string, name?: string): StatusDetail
 }
 
 export function notFound(resource: string, group: string, name: string): ApiError {
-  return failure(404, 'NotFound', `${qualifiedResource(resource, group)} "${name}" not found`, detailsOf(resource, group, name));
+  return failure(
+    404,
+    'NotFound',
+    `${qualifiedResource(resource, group)} "${name}" not found`,
+    detailsOf(resource, group, name),
+  );
 }
 
 /** The 404 for a path that names no resource at all (a plain NewNotFound with empty details). */
@@ -63,7 +77,12 @@ export function pathNotFound(): ApiError {
 }
 
 export function alreadyExists(resource: string, group: string, name: string): ApiError {
-  return failure(409, 'AlreadyExists', `${qualifiedResource(resource, group)} "${name}" already exists`, detailsOf(resource, group, name));
+  return failure(
+    409,
+    'AlreadyExists',
+    `${qualifiedResource(resource, group)} "${name}" already exists`,
+    detailsOf(resource, group, name),
+  );
 }
 
 export function conflict(resource: string, group: string, name: string, why: string): ApiError {
@@ -89,7 +108,15 @@ export function forbiddenPath(why: string): ApiError {
 
 /** The apiserver's 401 body carries no metadata and no details (research §1.2). */
 export function unauthorized(): ApiError {
-  return new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+  return new ApiError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'Unauthorized',
+    reason: 'Unauthorized',
+    code: 401,
+  });
 }
 
 export function badRequest(message: string): ApiError {
@@ -97,11 +124,20 @@ export function badRequest(message: string): ApiError {
 }
 
 export function methodNotAllowed(): ApiError {
-  return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+  return failure(
+    405,
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+    {},
+  );
 }
 
 export function unsupportedMediaType(contentType: string): ApiError {
-  return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json (got ${contentType || 'none'})`);
+  return failure(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json (got ${contentType || 'none'})`,
+  );
 }
 
 /** 422 Invalid, as field validation reports it. */
@@ -129,11 +165,28 @@ export function internalError(message: string): ApiError {
 
 /** An injected fault (failNextRequests): the reason the apiserver uses for each code. */
 export function injectedFailure(code: number): ApiError {
-  const reasons: Record<number, string> = { 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
-  return failure(code, reasons[code] ?? 'InternalError', `injected failure (HTTP ${code}) from the embedded API server`, {});
+  const reasons: Record<number, string> = {
+    429: 'TooManyRequests',
+    500: 'InternalError',
+    503: 'ServiceUnavailable',
+    504: 'Timeout',
+  };
+  return failure(
+    code,
+    reasons[code] ?? 'InternalError',
+    `injected failure (HTTP ${code}) from the embedded API server`,
+    {},
+  );
 }
 
 /** DELETE answered for a resource that is gone at once: the Success Status client-node and kubectl accept. */
 export function successStatus(resource: string, group: string, name: string, uid: string): Status {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { ...detailsOf(resource, group, name), uid }, code: 200 };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { ...detailsOf(resource, group, name), uid },
+    code: 200,
+  };
 }

@@ -36,7 +36,8 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-export type ResourceName = 'pods' | 'deployments' | 'replicasets' | 'statefulsets' | 'namespaces' | 'pipelineruns';
+export type ResourceName =
+  'pods' | 'deployments' | 'replicasets' | 'statefulsets' | 'namespaces' | 'pipelineruns';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -86,7 +87,9 @@ export class ObjectStore {
 
   /** Objects of a resource, in one namespace or all, sorted by namespace then name (as etcd keys list). */
   list(resource: ResourceName, namespace?: string): KubeObject[] {
-    const all = [...this.bucket(resource).values()].filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+    const all = [...this.bucket(resource).values()].filter(
+      (o) => namespace === undefined || o.metadata.namespace === namespace,
+    );
     return all.sort((a, b) => {
       const ka = keyOf(a.metadata.namespace, a.metadata.name);
       const kb = keyOf(b.metadata.namespace, b.metadata.name);
@@ -103,7 +106,12 @@ export class ObjectStore {
   }
 
   /** Applies `mutate` to a copy and stores it as the next version; undefined when the object is gone. */
-  update(resource: ResourceName, namespace: string | undefined, name: string, mutate: (draft: KubeObject) => void): KubeObject | undefined {
+  update(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    mutate: (draft: KubeObject) => void,
+  ): KubeObject | undefined {
     const previous = this.get(resource, namespace, name);
     if (!previous) return undefined;
     const next = structuredClone(previous);

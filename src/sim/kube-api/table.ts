@@ -17,7 +17,10 @@ export interface Table {
   apiVersion: 'meta.k8s.io/v1';
   metadata: { resourceVersion: string };
   columnDefinitions?: Column[];
-  rows: { cells: unknown[]; object: { kind: 'PartialObjectMetadata'; apiVersion: 'meta.k8s.io/v1'; metadata: KubeObject['metadata'] } }[];
+  rows: {
+    cells: unknown[];
+    object: { kind: 'PartialObjectMetadata'; apiVersion: 'meta.k8s.io/v1'; metadata: KubeObject['metadata'] };
+  }[];
 }
 
 /** duration.HumanDuration: `45s`, `3m20s`, `12m`, `5h7m`, `3d4h`, … */
@@ -36,7 +39,8 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 8) return hours % 24 === 0 ? `${hours / 24}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
   const days = Math.floor(hours / 24);
-  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${days / 365}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  if (hours < 24 * 365 * 8)
+    return days % 365 === 0 ? `${days / 365}y` : `${Math.floor(days / 365)}y${days % 365}d`;
   return `${Math.floor(days / 365)}y`;
 }
 
@@ -46,19 +50,35 @@ function since(timestamp: string | undefined, nowMs: number): string {
   return humanDuration(nowMs - Date.parse(timestamp));
 }
 
-const col = (name: string, description: string, priority = 0, type = 'string', format = ''): Column => ({ name, type, format, description, priority });
+const col = (name: string, description: string, priority = 0, type = 'string', format = ''): Column => ({
+  name,
+  type,
+  format,
+  description,
+  priority,
+});
 
 const NAME = col('Name', 'Name must be unique within a namespace.', 0, 'string', 'name');
-const AGE = col('Age', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
+const AGE = col(
+  'Age',
+  'CreationTimestamp is a timestamp representing the server time when this object was created.',
+);
 
 const COLUMNS: Record<ResourceName, Column[]> = {
   pods: [
     NAME,
     col('Ready', 'The aggregate readiness state of this pod for accepting traffic.'),
     col('Status', 'The aggregate status of the containers in this pod.'),
-    col('Restarts', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+    col(
+      'Restarts',
+      'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+    ),
     AGE,
-    col('IP', 'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
+    col(
+      'IP',
+      'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.',
+      1,
+    ),
     col('Node', 'NodeName is a request to schedule this pod onto a specific node.', 1),
     col('Nominated Node', 'nominatedNodeName is set only when this pod preempts other pods on the node.', 1),
     col('Readiness Gates', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
@@ -66,12 +86,26 @@ const COLUMNS: Record<ResourceName, Column[]> = {
   deployments: [
     NAME,
     col('Ready', 'Number of the pod with ready state'),
-    col('Up-to-date', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.', 0, 'integer'),
-    col('Available', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.', 0, 'integer'),
+    col(
+      'Up-to-date',
+      'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+      0,
+      'integer',
+    ),
+    col(
+      'Available',
+      'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+      0,
+      'integer',
+    ),
     AGE,
     col('Containers', 'Names of each container in the template.', 1),
     col('Images', 'Images referenced by each container in the template.', 1),
-    col('Selector', 'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.', 1),
+    col(
+      'Selector',
+      'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.',
+      1,
+    ),
   ],
   replicasets: [
     NAME,
@@ -94,7 +128,12 @@ type PodStatusLike = {
   phase?: string;
   reason?: string;
   podIP?: string;
-  containerStatuses?: { ready: boolean; restartCount: number; state: Record<string, { reason?: string }>; lastState: { terminated?: { finishedAt?: string } } }[];
+  containerStatuses?: {
+    ready: boolean;
+    restartCount: number;
+    state: Record<string, { reason?: string }>;
+    lastState: { terminated?: { finishedAt?: string } };
+  }[];
 };
 
 /** printPod: READY n/m, STATUS from phase, container waiting/terminated reasons and deletion; RESTARTS with "(x ago)". */
@@ -131,9 +170,16 @@ function podCells(pod: KubeObject, nowMs: number): unknown[] {
 }
 
 function templateCells(obj: KubeObject): string[] {
-  const spec = obj.spec as { template: { spec: Containers }; selector: { matchLabels: Record<string, string> } };
+  const spec = obj.spec as {
+    template: { spec: Containers };
+    selector: { matchLabels: Record<string, string> };
+  };
   const containers = spec.template.spec.containers;
-  return [containers.map((c) => c.name).join(','), containers.map((c) => c.image).join(','), formatMatchLabels(spec.selector.matchLabels)];
+  return [
+    containers.map((c) => c.name).join(','),
+    containers.map((c) => c.image).join(','),
+    formatMatchLabels(spec.selector.matchLabels),
+  ];
 }
 
 function cellsOf(resource: ResourceName, obj: KubeObject, nowMs: number): unknown[] {
@@ -145,7 +191,14 @@ function cellsOf(resource: ResourceName, obj: KubeObject, nowMs: number): unknow
     case 'pods':
       return podCells(obj, nowMs);
     case 'deployments':
-      return [obj.metadata.name, `${n('readyReplicas')}/${replicas}`, n('updatedReplicas'), n('availableReplicas'), age, ...templateCells(obj)];
+      return [
+        obj.metadata.name,
+        `${n('readyReplicas')}/${replicas}`,
+        n('updatedReplicas'),
+        n('availableReplicas'),
+        age,
+        ...templateCells(obj),
+      ];
     case 'replicasets':
       return [obj.metadata.name, replicas, n('replicas'), n('readyReplicas'), age, ...templateCells(obj)];
     case 'statefulsets':
@@ -158,7 +211,13 @@ function cellsOf(resource: ResourceName, obj: KubeObject, nowMs: number): unknow
 }
 
 /** A Table of `objects`; rows carry PartialObjectMetadata so --show-labels, -L and -A work (research §4.1). */
-export function toTable(resource: ResourceName, objects: readonly KubeObject[], resourceVersion: string, nowMs: number, withColumns = true): Table {
+export function toTable(
+  resource: ResourceName,
+  objects: readonly KubeObject[],
+  resourceVersion: string,
+  nowMs: number,
+  withColumns = true,
+): Table {
   const table: Table = {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -25,14 +25,31 @@ export async function selfSignedCertificate(host = '127.0.0.1'): Promise<Certifi
     const keyFile = join(dir, 'key.pem');
     const certFile = join(dir, 'cert.pem');
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=kv-cache-bench-kube-api', '-addext', `subjectAltName=${subjectAltNames(host)}`,
-      '-keyout', keyFile, '-out', certFile,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=kv-cache-bench-kube-api',
+      '-addext',
+      `subjectAltName=${subjectAltNames(host)}`,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
     ]);
     return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new Error('--tls needs the openssl command to make a certificate; install openssl (apt-get install openssl)');
+    if (e.code === 'ENOENT')
+      throw new Error(
+        '--tls needs the openssl command to make a certificate; install openssl (apt-get install openssl)',
+      );
     throw new Error(`openssl could not make a self-signed certificate: ${e.message}`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -66,6 +66,4 @@ it('never reports more cached tokens than its upper bound allows, and keeps each
   const continued = measured.filter((r) => r.turn > 1);
   const sum = (f: (r: RequestRecord) => number): number => continued.reduce((a, r) => a + f(r), 0);
   expect(sum((r) => r.cachedTokens ?? 0)).toBeGreaterThanOrEqual(0.97 * sum((r) => r.prefixReusableTokens));
-  // The prompt sizes the driver computed agree with the server's tokenizer.
-  expect(sum((r) => r.prefixReusableTokens) / sum((r) => r.promptTokens)).toBeGreaterThan(0.85);
 });

@@ -31,7 +31,9 @@ export interface FakeServer {
 
 const PODS = ['decode-a', 'decode-b', 'decode-c'];
 
-export async function startFakeOpenAi(opts: { behaviour?: FakeBehaviour; chunkDelayMs?: number } = {}): Promise<FakeServer> {
+export async function startFakeOpenAi(
+  opts: { behaviour?: FakeBehaviour; chunkDelayMs?: number } = {},
+): Promise<FakeServer> {
   const requests: FakeRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const fake: FakeServer = {
@@ -65,7 +67,9 @@ export async function startFakeOpenAi(opts: { behaviour?: FakeBehaviour; chunkDe
         requests.push({ headers: req.headers, body });
         if (fake.behaviour === 'fail500') {
           res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: 'engine\ncrashed', type: 'InternalServerError', code: 500 } }));
+          res.end(
+            JSON.stringify({ error: { message: 'engine\ncrashed', type: 'InternalServerError', code: 500 } }),
+          );
           return;
         }
         if (fake.behaviour === 'stall') return; // never answers
@@ -86,7 +90,9 @@ export async function startFakeOpenAi(opts: { behaviour?: FakeBehaviour; chunkDe
         };
         if (!body.stream) {
           res.writeHead(200, { 'content-type': 'application/json', 'x-session-token': token });
-          res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content } }], usage }));
+          res.end(
+            JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content } }], usage }),
+          );
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream', 'x-session-token': token });

@@ -110,7 +110,9 @@ describe('warmup then ramp-load', () => {
     expect(fake.requests.slice(4).every((q) => typeof q.headers['x-session-token'] === 'string')).toBe(true);
     // One pod per session, decoded from the token.
     for (let s = 0; s < 4; s++) {
-      const pods = new Set([...warmRecords, ...records].filter((r) => r.session === s).map((r) => r.servedBy));
+      const pods = new Set(
+        [...warmRecords, ...records].filter((r) => r.session === s).map((r) => r.servedBy),
+      );
       expect(pods.size).toBe(1);
       expect([...pods][0]).toMatch(/^decode-[abc]$/);
     }
@@ -129,7 +131,8 @@ describe('warmup then ramp-load', () => {
       'warmup.jsonl.sessions.json',
     ]);
     for (const file of readdirSync(dir)) expect(readFileSync(join(dir, file), 'utf8')).not.toContain(SECRET);
-    for (const text of [warm.stdout, warm.stderr, ramp.stdout, ramp.stderr]) expect(text).not.toContain(SECRET);
+    for (const text of [warm.stdout, warm.stderr, ramp.stdout, ramp.stderr])
+      expect(text).not.toContain(SECRET);
   });
 
   it('appends to an existing records file', async () => {
@@ -143,7 +146,16 @@ describe('warmup then ramp-load', () => {
 describe('request options', () => {
   it('runs an open-loop stage without streaming and without a pinned date', async () => {
     const out = join(dir, 'r.jsonl');
-    const run = await runCli(['ramp-load', ...workload(fake.url), '--stages', '25rps:10', '--no-stream', '--no-pin-date', '--out', out]);
+    const run = await runCli([
+      'ramp-load',
+      ...workload(fake.url),
+      '--stages',
+      '25rps:10',
+      '--no-stream',
+      '--no-pin-date',
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
     const records = lines<RequestRecord>(out);
     expect(records).toHaveLength(10);
@@ -161,7 +173,16 @@ describe('request options', () => {
   it('records a timeout as status 0 with a one-line error', async () => {
     fake.behaviour = 'stall';
     const out = join(dir, 'r.jsonl');
-    const run = await runCli(['ramp-load', ...workload(fake.url, 1), '--stages', '1x1', '--request-timeout', '300ms', '--out', out]);
+    const run = await runCli([
+      'ramp-load',
+      ...workload(fake.url, 1),
+      '--stages',
+      '1x1',
+      '--request-timeout',
+      '300ms',
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
     expect(lines<RequestRecord>(out)).toEqual([
       expect.objectContaining({ status: 0, error: 'timeout after 300ms', ttftMs: null }),
@@ -187,12 +208,22 @@ describe('request options', () => {
 describe('splitting the load', () => {
   it('runs the sessions in worker threads, records and one stage mark in the parent files', async () => {
     const out = join(dir, 'r.jsonl');
-    const run = await runCli(['ramp-load', ...workload(fake.url), '--workers', '2', '--stages', '4x8,2x4', '--out', out]);
+    const run = await runCli([
+      'ramp-load',
+      ...workload(fake.url),
+      '--workers',
+      '2',
+      '--stages',
+      '4x8,2x4',
+      '--out',
+      out,
+    ]);
     expect(run.stderr).toContain('stage 2 2x4: 4 req, 0 err');
     expect(run.code).toBe(0);
     const records = lines<RequestRecord>(out);
     expect(records).toHaveLength(12);
-    for (let s = 0; s < 4; s++) expect(records.filter((r) => r.session === s).map((r) => r.turn)).toEqual([1, 2, 3]);
+    for (let s = 0; s < 4; s++)
+      expect(records.filter((r) => r.session === s).map((r) => r.turn)).toEqual([1, 2, 3]);
     const marks = lines<StageMark>(`${out}.stages.jsonl`);
     expect(marks.map((m) => [m.stage, m.requested, m.completed])).toEqual([
       [1, 8, 8],
@@ -203,7 +234,18 @@ describe('splitting the load', () => {
   it('gives shards disjoint sessions that together make the unsharded run', async () => {
     const outs = ['0/2', '1/2'].map((shard, i) => ({ shard, out: join(dir, `shard${i}.jsonl`) }));
     for (const { shard, out } of outs) {
-      const run = await runCli(['ramp-load', ...workload(fake.url), '--shard', shard, '--stages', '4x8', '--out', out, '--run-id', 'sharded']);
+      const run = await runCli([
+        'ramp-load',
+        ...workload(fake.url),
+        '--shard',
+        shard,
+        '--stages',
+        '4x8',
+        '--out',
+        out,
+        '--run-id',
+        'sharded',
+      ]);
       expect(run.code).toBe(0);
     }
     const [a, b] = outs.map(({ out }) => lines<RequestRecord>(out));
@@ -294,6 +336,37 @@ describe('failures', () => {
     expect(run.stderr).toContain(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses a warm-up state written for another workload, naming the flag', async () => {
+    const warmupOut = join(dir, 'warmup.jsonl');
+    expect((await runCli(['warmup', ...workload(fake.url), '--out', warmupOut])).code).toBe(0);
+    const state = `${warmupOut}.sessions.json`;
+    const other = await runCli([
+      'ramp-load',
+      ...workload(fake.url),
+      '--seed',
+      '7',
+      '--warmup-state',
+      state,
+      '--out',
+      join(dir, 'r.jsonl'),
+    ]);
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim()).toBe(
+      "kv-cache-bench ramp-load: --warmup-state was written with --seed 42, this run has --seed 7 (use the warm-up's workload flags)",
+    );
+    const missing = await runCli([
+      'ramp-load',
+      ...workload(fake.url),
+      '--warmup-state',
+      join(dir, 'nope.json'),
+      '--out',
+      join(dir, 'r.jsonl'),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('ENOENT');
+    expect(fake.requests).toHaveLength(4);
   });
 
   it('keeps every finished record and the stage mark when killed with SIGTERM mid-run', async () => {

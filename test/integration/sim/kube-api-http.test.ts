@@ -1,17 +1,29 @@
 // The embedded API server over real HTTP on loopback, request by request: what kubectl and client-node
 // rely on (research/kubectl-api-surface.md §12), checked at the wire.
-import { createCluster, startKubeApi, type KubeApiServer, type SimCluster } from '../../../src/sim/kube-api/index.ts';
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are read ad hoc in assertions */
+import {
+  createCluster,
+  startKubeApi,
+  type KubeApiServer,
+  type SimCluster,
+} from '../../../src/sim/kube-api/index.ts';
 import { startLightPod } from '../../../src/sim/kube-api/light-pod.ts';
 import { encodeSelfSubjectAccessReview } from '../../../src/sim/kube-api/protobuf.ts';
 
 const NS = '/api/v1/namespaces/llm-d';
-const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+const TABLE_ACCEPT =
+  'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 
 let cluster: SimCluster;
 let api: KubeApiServer;
 
 beforeAll(async () => {
-  cluster = createCluster({ podFactory: startLightPod, readyDelayMs: 40, terminationDelayMs: 20, watchHistory: 40 });
+  cluster = createCluster({
+    podFactory: startLightPod,
+    readyDelayMs: 40,
+    terminationDelayMs: 20,
+    watchHistory: 40,
+  });
   api = await startKubeApi({ cluster });
   await cluster.whenReady(10_000);
 });
@@ -20,10 +32,17 @@ afterAll(async () => {
   await cluster.close();
 });
 
-async function getJson(path: string, init: RequestInit = {}): Promise<{ status: number; body: any; type: string | null }> {
+async function getJson(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any; type: string | null }> {
   const res = await fetch(api.url + path, init);
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, type: res.headers.get('content-type') };
+  return {
+    status: res.status,
+    body: text ? JSON.parse(text) : undefined,
+    type: res.headers.get('content-type'),
+  };
 }
 
 interface Event {
@@ -32,7 +51,11 @@ interface Event {
 }
 
 /** Reads a watch stream until `until` says stop (or the server ends it); returns the events seen. */
-async function watch(path: string, until: (events: Event[]) => boolean, act?: () => Promise<void>): Promise<{ events: Event[]; ended: boolean }> {
+async function watch(
+  path: string,
+  until: (events: Event[]) => boolean,
+  act?: () => Promise<void>,
+): Promise<{ events: Event[]; ended: boolean }> {
   const ctl = new AbortController();
   const res = await fetch(api.url + path, { signal: ctl.signal });
   expect(res.status).toBe(200);
@@ -65,25 +88,38 @@ async function watch(path: string, until: (events: Event[]) => boolean, act?: ()
   return { events, ended };
 }
 
-const podNames = async (): Promise<string[]> => (await getJson(`${NS}/pods`)).body.items.map((p: any) => p.metadata.name);
+const podNames = async (): Promise<string[]> =>
+  (await getJson(`${NS}/pods`)).body.items.map((p: any) => p.metadata.name);
 
 describe('embedded Kubernetes API over HTTP', () => {
   it('reports version 1.32 and serves aggregated discovery with its exact content type', async () => {
     expect((await getJson('/version')).body).toMatchObject({ major: '1', minor: '32' });
-    const agg = await getJson('/api', { headers: { accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' } });
+    const agg = await getJson('/api', {
+      headers: {
+        accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json',
+      },
+    });
     expect(agg.type).toBe('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
     expect(agg.body.items[0].metadata.name).toBe('');
     const legacy = await getJson('/apis/apps/v1');
-    expect(legacy.body.resources.map((r: any) => r.name)).toEqual(['deployments', 'replicasets', 'statefulsets']);
+    expect(legacy.body.resources.map((r: any) => r.name)).toEqual([
+      'deployments',
+      'replicasets',
+      'statefulsets',
+    ]);
   });
 
   it('lists pods by label selector as a PodList whose items carry no kind', async () => {
-    const { body } = await getJson(`${NS}/pods?labelSelector=${encodeURIComponent('llm-d.ai/role in (decode),app')}`);
+    const { body } = await getJson(
+      `${NS}/pods?labelSelector=${encodeURIComponent('llm-d.ai/role in (decode),app')}`,
+    );
     expect(body.kind).toBe('PodList');
     expect(Number(body.metadata.resourceVersion)).toBeGreaterThan(0);
     expect(body.items).toHaveLength(3);
     expect(body.items[0].kind).toBeUndefined();
-    expect((await getJson(`${NS}/pods?labelSelector=${encodeURIComponent('llm-d.ai/role=prefill')}`)).body.items).toEqual([]);
+    expect(
+      (await getJson(`${NS}/pods?labelSelector=${encodeURIComponent('llm-d.ai/role=prefill')}`)).body.items,
+    ).toEqual([]);
   });
 
   it.each([
@@ -91,7 +127,9 @@ describe('embedded Kubernetes API over HTTP', () => {
     ['status.phase!=Running', 0],
     ['spec.nodeName=sim-node', 3],
   ])('filters pods by field selector %s', async (selector, count) => {
-    expect((await getJson(`${NS}/pods?fieldSelector=${encodeURIComponent(selector)}`)).body.items).toHaveLength(count);
+    expect(
+      (await getJson(`${NS}/pods?fieldSelector=${encodeURIComponent(selector)}`)).body.items,
+    ).toHaveLength(count);
   });
 
   it.each([
@@ -123,7 +161,9 @@ describe('embedded Kubernetes API over HTTP', () => {
   });
 
   it('prints pods as a Table when asked, with metadata in each row', async () => {
-    const { body } = await getJson(`${NS}/pods?labelSelector=llm-d.ai%2Frole%3Ddecode&limit=500`, { headers: { accept: TABLE_ACCEPT } });
+    const { body } = await getJson(`${NS}/pods?labelSelector=llm-d.ai%2Frole%3Ddecode&limit=500`, {
+      headers: { accept: TABLE_ACCEPT },
+    });
     expect(body.kind).toBe('Table');
     expect(body.rows).toHaveLength(3);
     expect(body.rows[0].cells.slice(1, 4)).toEqual(['1/1', 'Running', 0]);
@@ -137,7 +177,10 @@ describe('embedded Kubernetes API over HTTP', () => {
     const metrics = await fetch(`${api.url}${NS}/pods/${pod.metadata.name}%3A${port}/proxy/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain(`pod="${pod.metadata.name}"`);
-    const post = await getJson(`${NS}/pods/${pod.metadata.name}/proxy/v1%2Fcompletions?x=1`, { method: 'POST', body: '{}' });
+    const post = await getJson(`${NS}/pods/${pod.metadata.name}/proxy/v1%2Fcompletions?x=1`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(post.body).toMatchObject({ pod: pod.metadata.name, path: '/v1/completions' });
     const wrong = await getJson(`${NS}/pods/${pod.metadata.name}:1/proxy/metrics`);
     expect(wrong.status).toBe(503);
@@ -146,10 +189,23 @@ describe('embedded Kubernetes API over HTTP', () => {
   });
 
   it('answers a protobuf SelfSubjectAccessReview in JSON', async () => {
-    const body = encodeSelfSubjectAccessReview({ resourceAttributes: { namespace: 'llm-d', verb: 'delete', group: '', version: '', resource: 'pods', subresource: '', name: '' } });
+    const body = encodeSelfSubjectAccessReview({
+      resourceAttributes: {
+        namespace: 'llm-d',
+        verb: 'delete',
+        group: '',
+        version: '',
+        resource: 'pods',
+        subresource: '',
+        name: '',
+      },
+    });
     const res = await getJson('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
       method: 'POST',
-      headers: { 'content-type': 'application/vnd.kubernetes.protobuf', accept: 'application/vnd.kubernetes.protobuf,application/json' },
+      headers: {
+        'content-type': 'application/vnd.kubernetes.protobuf',
+        accept: 'application/vnd.kubernetes.protobuf,application/json',
+      },
       body: new Uint8Array(body),
     });
     expect(res.status).toBe(201);
@@ -159,7 +215,12 @@ describe('embedded Kubernetes API over HTTP', () => {
 
   it('creates a PipelineRun from generateName and refuses a duplicate name', async () => {
     const path = '/apis/tekton.dev/v1/namespaces/llm-d/pipelineruns';
-    const body = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'cache-hit-' }, spec: { pipelineRef: { name: 'p' } } };
+    const body = {
+      apiVersion: 'tekton.dev/v1',
+      kind: 'PipelineRun',
+      metadata: { generateName: 'cache-hit-' },
+      spec: { pipelineRef: { name: 'p' } },
+    };
     const created = await getJson(`${path}?fieldManager=kubectl-create&fieldValidation=Strict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -169,7 +230,11 @@ describe('embedded Kubernetes API over HTTP', () => {
     const name = created.body.metadata.name as string;
     expect(name).toMatch(/^cache-hit-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     expect((await getJson(`${path}/${name}`)).body.spec).toEqual(body.spec);
-    const again = await getJson(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, metadata: { name } }) });
+    const again = await getJson(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, metadata: { name } }),
+    });
     expect(again.status).toBe(409);
     expect(again.body.message).toBe(`pipelineruns.tekton.dev "${name}" already exists`);
   });
@@ -179,7 +244,11 @@ describe('embedded Kubernetes API over HTTP', () => {
     ['application/merge-patch+json', { spec: { template: { spec: { containers: [] } } } }, 422],
     ['application/merge-patch+json', { spec: { replicas: 3 } }, 200],
   ])('answers a %s deployment patch %j with %i', async (type, patch, status) => {
-    const res = await getJson('/apis/apps/v1/namespaces/llm-d/deployments/llama-decode', { method: 'PATCH', headers: { 'content-type': type }, body: JSON.stringify(patch) });
+    const res = await getJson('/apis/apps/v1/namespaces/llm-d/deployments/llama-decode', {
+      method: 'PATCH',
+      headers: { 'content-type': type },
+      body: JSON.stringify(patch),
+    });
     expect(res.status).toBe(status);
   });
 
@@ -200,7 +269,12 @@ describe('embedded Kubernetes API over HTTP', () => {
     const { events } = await watch(
       `${NS}/pods?watch=true&fieldSelector=status.phase%3DRunning&resourceVersion=${rv}&allowWatchBookmarks=true`,
       (ev) => ev.some((e) => e.type === 'DELETED') && ev.some((e) => e.type === 'ADDED'),
-      async () => void (await getJson(`${NS}/pods/${victim}`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: '{"propagationPolicy":"Background"}' })),
+      async () =>
+        void (await getJson(`${NS}/pods/${victim}`, {
+          method: 'DELETE',
+          headers: { 'content-type': 'application/json' },
+          body: '{"propagationPolicy":"Background"}',
+        })),
     );
     const added = events.find((e) => e.type === 'ADDED')!;
     expect(before.has(added.object.metadata.name)).toBe(false);
@@ -216,7 +290,9 @@ describe('embedded Kubernetes API over HTTP', () => {
     const victim = (await podNames())[0]!;
     await cluster.deletePod(victim, { gracePeriodSeconds: 0 });
     await cluster.whenReady(10_000);
-    const { events } = await watch(`${NS}/pods?watch=true&resourceVersion=${rv}`, (ev) => ev.some((e) => e.type === 'DELETED'));
+    const { events } = await watch(`${NS}/pods?watch=true&resourceVersion=${rv}`, (ev) =>
+      ev.some((e) => e.type === 'DELETED'),
+    );
     expect(events.find((e) => e.type === 'DELETED')!.object.metadata.name).toBe(victim);
     expect(Number(events[0]!.object.metadata.resourceVersion)).toBeGreaterThan(Number(rv));
   });
@@ -225,7 +301,11 @@ describe('embedded Kubernetes API over HTTP', () => {
     // Each annotation patch is one event; enough of them push resourceVersion 1 out of the 40 kept.
     for (let i = 0; cluster.store.oldestResourceVersion <= 1; i++) {
       const patch = { metadata: { annotations: { 'test/n': String(i) } } };
-      const res = await getJson('/apis/apps/v1/namespaces/llm-d/deployments/llama-decode', { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(patch) });
+      const res = await getJson('/apis/apps/v1/namespaces/llm-d/deployments/llama-decode', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify(patch),
+      });
       expect(res.status).toBe(200);
     }
     const { events, ended } = await watch(`${NS}/pods?watch=true&resourceVersion=1`, () => false);

@@ -6,7 +6,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZERO_LATENCY } from '../../../src/sim/contracts.ts';
-import { createCluster, startKubeApi, writeKubeconfig, type ClusterOptions, type KubeApiServer, type SimCluster } from '../../../src/sim/kube-api/index.ts';
+import {
+  createCluster,
+  startKubeApi,
+  writeKubeconfig,
+  type ClusterOptions,
+  type KubeApiServer,
+  type SimCluster,
+} from '../../../src/sim/kube-api/index.ts';
 import { startLightPod } from '../../../src/sim/kube-api/light-pod.ts';
 import { startVllmPod } from '../../../src/sim/vllm/pod.ts';
 import { loadTokenizer } from '../../../src/tokenize/tokenizer.ts';
@@ -73,7 +80,11 @@ describe('@kubernetes/client-node against the embedded API', () => {
   it('reads /metrics through the pods/proxy subresource (colon and path percent-encoded by the client)', async () => {
     const name = env.cluster.store.list('pods', 'llm-d')[0]!.metadata.name;
     const port = env.cluster.podHandle(name)!.port;
-    const text = await core.connectGetNamespacedPodProxyWithPath({ name: `${name}:${port}`, namespace: 'llm-d', path: 'metrics' });
+    const text = await core.connectGetNamespacedPodProxyWithPath({
+      name: `${name}:${port}`,
+      namespace: 'llm-d',
+      path: 'metrics',
+    });
     expect(text).toContain(`pod="${name}"`);
   });
 
@@ -86,7 +97,11 @@ describe('@kubernetes/client-node against the embedded API', () => {
       new k8s.Watch(env.kc)
         .watch(
           '/api/v1/namespaces/llm-d/pods',
-          { labelSelector: SELECTOR, resourceVersion: list.metadata!.resourceVersion, allowWatchBookmarks: true },
+          {
+            labelSelector: SELECTOR,
+            resourceVersion: list.metadata!.resourceVersion,
+            allowWatchBookmarks: true,
+          },
           (type: string, obj: k8s.V1Pod) => {
             seen.push({ type, name: obj.metadata!.name! });
             if (seen.some((e) => e.type === 'DELETED') && seen.some((e) => e.type === 'ADDED')) resolve();
@@ -95,7 +110,11 @@ describe('@kubernetes/client-node against the embedded API', () => {
         )
         .then((ctl) => (abort = () => ctl.abort()), reject);
     });
-    const deleted = await core.deleteNamespacedPod({ name: victim, namespace: 'llm-d', propagationPolicy: 'Background' });
+    const deleted = await core.deleteNamespacedPod({
+      name: victim,
+      namespace: 'llm-d',
+      propagationPolicy: 'Background',
+    });
     expect(deleted.metadata?.deletionTimestamp).toBeInstanceOf(Date);
     await done;
     abort();
@@ -108,7 +127,17 @@ describe('@kubernetes/client-node against the embedded API', () => {
     const apps = env.kc.makeApiClient(k8s.AppsV1Api);
     const before = new Set(env.cluster.store.list('pods', 'llm-d').map((p) => p.metadata.uid));
     const patched = await apps.patchNamespacedDeployment(
-      { name: 'llama-decode', namespace: 'llm-d', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } } },
+      {
+        name: 'llama-decode',
+        namespace: 'llm-d',
+        body: {
+          spec: {
+            template: {
+              metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+            },
+          },
+        },
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
     );
     expect(patched.metadata?.generation).toBe(2);
@@ -120,7 +149,11 @@ describe('@kubernetes/client-node against the embedded API', () => {
 
   it('answers a JSON SelfSubjectAccessReview', async () => {
     const review = await env.kc.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: 'llm-d', verb: 'delete', resource: 'pods' } } },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { namespace: 'llm-d', verb: 'delete', resource: 'pods' } },
+      },
     });
     expect(review.status?.allowed).toBe(true);
   });
@@ -158,24 +191,37 @@ describe('the cluster on simulated vLLM pods', () => {
     return Number(line.split(' ').at(-1));
   };
 
-  it('serves a pod\'s vLLM API through pods/proxy, and a deleted pod comes back with zeroed counters', async () => {
+  it("serves a pod's vLLM API through pods/proxy, and a deleted pod comes back with zeroed counters", async () => {
     const core = env.kc.makeApiClient(k8s.CoreV1Api);
-    const name = (await core.listNamespacedPod({ namespace: 'llm-d', labelSelector: SELECTOR })).items[0]!.metadata!.name!;
+    const name = (await core.listNamespacedPod({ namespace: 'llm-d', labelSelector: SELECTOR })).items[0]!
+      .metadata!.name!;
     const proxy = `${env.api.url}/api/v1/namespaces/llm-d/pods/${name}/proxy`;
     const chat = await fetch(`${proxy}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'meta-llama/Llama-3.2-3B-Instruct', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 4 }),
+      body: JSON.stringify({
+        model: 'meta-llama/Llama-3.2-3B-Instruct',
+        messages: [{ role: 'user', content: 'Hello there' }],
+        max_tokens: 4,
+      }),
     });
     expect(chat.status).toBe(200);
-    expect(queries(await core.connectGetNamespacedPodProxyWithPath({ name, namespace: 'llm-d', path: 'metrics' }))).toBeGreaterThan(0);
+    expect(
+      queries(await core.connectGetNamespacedPodProxyWithPath({ name, namespace: 'llm-d', path: 'metrics' })),
+    ).toBeGreaterThan(0);
 
     await core.deleteNamespacedPod({ name, namespace: 'llm-d' });
     await env.cluster.whenReady(10_000);
-    const pods = (await core.listNamespacedPod({ namespace: 'llm-d', labelSelector: SELECTOR })).items.map((p) => p.metadata!.name!);
+    const pods = (await core.listNamespacedPod({ namespace: 'llm-d', labelSelector: SELECTOR })).items.map(
+      (p) => p.metadata!.name!,
+    );
     expect(pods).not.toContain(name);
     for (const pod of pods) {
-      expect(queries(await core.connectGetNamespacedPodProxyWithPath({ name: pod, namespace: 'llm-d', path: 'metrics' }))).toBe(0);
+      expect(
+        queries(
+          await core.connectGetNamespacedPodProxyWithPath({ name: pod, namespace: 'llm-d', path: 'metrics' }),
+        ),
+      ).toBe(0);
     }
   });
 });

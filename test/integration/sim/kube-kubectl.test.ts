@@ -3,10 +3,16 @@
 // kubernetesMinor picks the client under test. Each run gets its own cache dir (discovery is cached per
 // host:port, /version forever: research §10).
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCluster, startKubeApi, writeKubeconfig, type KubeApiServer, type SimCluster } from '../../../src/sim/kube-api/index.ts';
+import {
+  createCluster,
+  startKubeApi,
+  writeKubeconfig,
+  type KubeApiServer,
+  type SimCluster,
+} from '../../../src/sim/kube-api/index.ts';
 import { startLightPod } from '../../../src/sim/kube-api/light-pod.ts';
 
 interface Run {
@@ -25,19 +31,29 @@ interface Env {
 
 async function startEnv(kubernetesMinor: number, replicas = 3): Promise<Env> {
   const dir = await mkdtemp(join(tmpdir(), 'kube-kubectl-'));
-  const cluster = createCluster({ podFactory: startLightPod, replicas, readyDelayMs: 150, terminationDelayMs: 50 });
+  const cluster = createCluster({
+    podFactory: startLightPod,
+    replicas,
+    readyDelayMs: 150,
+    terminationDelayMs: 50,
+  });
   const api = await startKubeApi({ cluster, kubernetesMinor });
   const kubeconfig = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, api.url);
   await cluster.whenReady(10_000);
-  const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
+  const env = { ...process.env, KUBECONFIG: undefined, KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
   const kubectl = (...args: string[]): Promise<Run> =>
     new Promise((resolve, reject) =>
-      execFile('kubectl', args, { env, timeout: 30_000 }, (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          reject(new Error(`could not run kubectl (${err.message}); install kubectl to run these tests`));
-        } else resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
-      }),
+      execFile(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, ...args],
+        { env, timeout: 30_000 },
+        (err, stdout, stderr) => {
+          if (err && typeof err.code !== 'number') {
+            reject(new Error(`could not run kubectl (${err.message}); install kubectl to run these tests`));
+          } else resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
+        },
+      ),
     );
   return {
     cluster,
@@ -69,14 +85,27 @@ describe('kubectl 1.32 against the embedded API', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
-    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4))).toEqual(names(env.cluster).map((n) => [n, '1/1', 'Running', '0']));
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4))).toEqual(
+      names(env.cluster).map((n) => [n, '1/1', 'Running', '0']),
+    );
   });
 
   it('prints pods as JSON and through a jsonpath with each pod IP and its own port', async () => {
     const json = await env.kubectl('get', 'pods', '-l', 'llm-d.ai/role=decode', '-o', 'json');
-    expect(JSON.parse(json.stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(names(env.cluster));
-    const path = '{range .items[*]}{.metadata.name} {.status.podIP}:{.spec.containers[0].ports[0].containerPort}{"\\n"}{end}';
-    const { stdout } = await env.kubectl('get', 'pods', '-n', 'llm-d', '--field-selector=status.phase=Running', '-o', `jsonpath=${path}`);
+    expect(JSON.parse(json.stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(
+      names(env.cluster),
+    );
+    const path =
+      '{range .items[*]}{.metadata.name} {.status.podIP}:{.spec.containers[0].ports[0].containerPort}{"\\n"}{end}';
+    const { stdout } = await env.kubectl(
+      'get',
+      'pods',
+      '-n',
+      'llm-d',
+      '--field-selector=status.phase=Running',
+      '-o',
+      `jsonpath=${path}`,
+    );
     const expected = names(env.cluster).map((n) => `${n} 127.0.0.1:${env.cluster.podHandle(n)!.port}`);
     expect(stdout.trim().split('\n')).toEqual(expected);
   });
@@ -87,12 +116,18 @@ describe('kubectl 1.32 against the embedded API', () => {
     expect(stderr.trim()).toBe('Error from server (NotFound): pods "x" not found');
   });
 
-  it('reads a pod\'s /metrics through get --raw on the pods/NAME:PORT/proxy path', async () => {
+  it("reads a pod's /metrics through get --raw on the pods/NAME:PORT/proxy path", async () => {
     const pod = names(env.cluster)[0]!;
     const port = env.cluster.podHandle(pod)!.port;
-    const { code, stdout } = await env.kubectl('get', '--raw', `/api/v1/namespaces/llm-d/pods/${pod}:${port}/proxy/metrics`);
+    const { code, stdout } = await env.kubectl(
+      'get',
+      '--raw',
+      `/api/v1/namespaces/llm-d/pods/${pod}:${port}/proxy/metrics`,
+    );
     expect(code).toBe(0);
-    expect(stdout).toContain(`vllm:request_success_total{engine="0",finished_reason="stop",model_name="light-pod",pod="${pod}"} 0`);
+    expect(stdout).toContain(
+      `vllm:request_success_total{engine="0",finished_reason="stop",model_name="light-pod",pod="${pod}"} 0`,
+    );
   });
 
   it('answers auth can-i from its protobuf SelfSubjectAccessReview', async () => {
@@ -106,7 +141,16 @@ describe('kubectl 1.32 against the embedded API', () => {
     const del = await env.kubectl('delete', 'pod', victim!, '-n', 'llm-d');
     expect([del.code, del.stdout.trim()]).toEqual([0, `pod "${victim}" deleted`]);
     expect(names(env.cluster)).not.toContain(victim);
-    const wait = await env.kubectl('wait', '--for=condition=Ready', 'pod', '-l', 'llm-d.ai/role=decode', '-n', 'llm-d', '--timeout=20s');
+    const wait = await env.kubectl(
+      'wait',
+      '--for=condition=Ready',
+      'pod',
+      '-l',
+      'llm-d.ai/role=decode',
+      '-n',
+      'llm-d',
+      '--timeout=20s',
+    );
     expect(wait.code).toBe(0);
     expect(wait.stdout.trim().split('\n')).toHaveLength(3);
     expect(wait.stdout).toMatch(/condition met/);
@@ -114,11 +158,33 @@ describe('kubectl 1.32 against the embedded API', () => {
     expect(replacement).toHaveLength(1);
   });
 
+  it('creates a PipelineRun from a manifest with generateName, validated against the served OpenAPI v3', async () => {
+    const file = join(env.dir, 'pipelinerun.yaml');
+    await writeFile(
+      file,
+      'apiVersion: tekton.dev/v1\nkind: PipelineRun\nmetadata:\n  generateName: cache-hit-\nspec:\n  pipelineRef:\n    name: cache-hit\n',
+    );
+    const { code, stdout, stderr } = await env.kubectl('create', '-f', file);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(
+      /^pipelinerun\.tekton\.dev\/cache-hit-[bcdfghjklmnpqrstvwxz2456789]{5} created$/,
+    );
+    expect(env.cluster.store.list('pipelineruns', 'llm-d')).toHaveLength(1);
+  });
+
   it('rolls out a restart and reports it with rollout status', async () => {
     const before = names(env.cluster);
     const restart = await env.kubectl('rollout', 'restart', 'deployment/llama-decode', '-n', 'llm-d');
     expect([restart.code, restart.stdout.trim()]).toEqual([0, 'deployment.apps/llama-decode restarted']);
-    const status = await env.kubectl('rollout', 'status', 'deploy/llama-decode', '-n', 'llm-d', '--timeout=30s');
+    const status = await env.kubectl(
+      'rollout',
+      'status',
+      'deploy/llama-decode',
+      '-n',
+      'llm-d',
+      '--timeout=30s',
+    );
     expect(status.code).toBe(0);
     expect(status.stdout.trim().split('\n').at(-1)).toBe('deployment "llama-decode" successfully rolled out');
     await env.cluster.whenReady(10_000);

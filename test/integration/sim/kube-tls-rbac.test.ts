@@ -6,7 +6,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCluster, Rbac, serviceAccountUser, startKubeApi, writeKubeconfig, type KubeApiServer, type SimCluster } from '../../../src/sim/kube-api/index.ts';
+import {
+  createCluster,
+  Rbac,
+  serviceAccountUser,
+  startKubeApi,
+  writeKubeconfig,
+  type KubeApiServer,
+  type SimCluster,
+} from '../../../src/sim/kube-api/index.ts';
 import { startLightPod } from '../../../src/sim/kube-api/light-pod.ts';
 
 const ROLE = `
@@ -52,11 +60,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function kubectl(kubeconfig: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function kubectl(
+  kubeconfig: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
   return new Promise((resolve, reject) =>
     execFile('kubectl', args, { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') reject(new Error(`could not run kubectl (${err.message}); install kubectl to run these tests`));
+      if (err && typeof err.code !== 'number')
+        reject(new Error(`could not run kubectl (${err.message}); install kubectl to run these tests`));
       else resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
     }),
   );
@@ -99,14 +111,23 @@ describe('the embedded API with --tls, tokens and RBAC', () => {
       `Error from server (Forbidden): deployments.apps is forbidden: User "${USER}" cannot list resource "deployments" in API group "apps" in the namespace "llm-d"`,
     );
     const [name] = podNames();
-    const proxy = await kubectl(reader, 'get', '--raw', `/api/v1/namespaces/llm-d/pods/${name}/proxy/metrics`);
-    expect(proxy.stderr).toContain(`cannot get resource "pods/proxy" in API group "" in the namespace "llm-d"`);
+    const proxy = await kubectl(
+      reader,
+      'get',
+      '--raw',
+      `/api/v1/namespaces/llm-d/pods/${name}/proxy/metrics`,
+    );
+    expect(proxy.stderr).toContain(
+      `cannot get resource "pods/proxy" in API group "" in the namespace "llm-d"`,
+    );
   });
 
   it('answers an unknown token with 401, which kubectl reports as not logged in', async () => {
     const { code, stderr } = await kubectl(stranger, 'get', 'pods');
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n').at(-1)).toBe('error: You must be logged in to the server (Unauthorized)');
+    expect(stderr.trim().split('\n').at(-1)).toBe(
+      'error: You must be logged in to the server (Unauthorized)',
+    );
   });
 
   it('answers a request without a token with the Unauthorized Status', async () => {
@@ -120,7 +141,15 @@ describe('the embedded API with --tls, tokens and RBAC', () => {
       req.end();
     });
     expect(status).toBe(401);
-    expect(JSON.parse(body)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    expect(JSON.parse(body)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
   });
 
   it('gives client-node the same answers over HTTPS with the token', async () => {
@@ -129,7 +158,9 @@ describe('the embedded API with --tls, tokens and RBAC', () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const list = await core.listNamespacedPod({ namespace: 'llm-d', labelSelector: 'llm-d.ai/role=decode' });
     expect(list.items).toHaveLength(3);
-    const err = (await core.deleteNamespacedPod({ name: podNames()[0]!, namespace: 'llm-d' }).catch((e: unknown) => e)) as k8s.ApiException<string>;
+    const err = (await core
+      .deleteNamespacedPod({ name: podNames()[0]!, namespace: 'llm-d' })
+      .catch((e: unknown) => e)) as k8s.ApiException<string>;
     expect(err.code).toBe(403);
     expect(JSON.parse(err.body).reason).toBe('Forbidden');
   });

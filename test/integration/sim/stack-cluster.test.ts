@@ -41,6 +41,7 @@ describe('the embedded stack over plain HTTP', () => {
       servedByHeader: 'x-inference-pod',
       numBlocks: 2048,
       seed: 5,
+      baselinePolicy: 'session-token',
     });
   });
 
@@ -107,6 +108,20 @@ describe('the embedded stack over plain HTTP', () => {
     const after = new Set<string>();
     for (let i = 0; i < 6; i++) after.add((await chat(stack, `after ${i}`)).pod);
     expect(after).toEqual(new Set(names));
+  });
+
+  it('serves a second gateway with the baseline policy over the same pods', async () => {
+    const res = await request(`${stack.baselineGatewayUrl}/v1/completions`, {
+      method: 'POST',
+      dispatcher: client,
+      headers: { 'content-type': 'application/json', host: 'llm-d.demo.local' },
+      body: JSON.stringify({ model: MODEL, prompt: 'Hello', max_tokens: 4 }),
+    });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    const pod = String(res.headers['x-inference-pod']);
+    expect(stack.pods.map((p) => p.name)).toContain(pod);
+    expect(Buffer.from(String(res.headers['x-session-token']), 'base64').toString()).toBe(`llm-d/${pod}`);
   });
 
   it('answers 404 to a Host the route does not list', async () => {

@@ -85,7 +85,25 @@ describe('kv-cache-bench sim', () => {
     expect(stderr).toBe('');
   });
 
+  it('lists a baseline gateway before the gateway, which stays last', () => {
+    const lines = startupLines({
+      kubeconfig: '/k',
+      kubernetes: 'http://127.0.0.1:1',
+      pods: { a: 'http://127.0.0.1:2' },
+      baselineGateway: 'http://127.0.0.1:3',
+      gateway: 'http://127.0.0.1:4',
+    });
+    expect(lines).toEqual([
+      'kubeconfig: /k',
+      'kubernetes: http://127.0.0.1:1',
+      'pod a: http://127.0.0.1:2',
+      'baseline-gateway: http://127.0.0.1:3',
+      'gateway: http://127.0.0.1:4',
+    ]);
+  });
+
   it.each([
+    [['--baseline-policy', 'sticky'], /unknown --baseline-policy sticky/],
     [['--pods', '0'], /--pods must be an integer from 1/],
     [['--policy', 'least-loaded'], /policy/],
     [['--latency', 'slow'], /latency/],

@@ -102,8 +102,8 @@ describe('RecordsAccumulator', () => {
     const run = acc.choose(undefined).run!;
     expect(run.sessionConsistency()).toBe(0.5);
     expect(run.sessionPods(10, 10)).toEqual([
-      { session: '|0', pods: ['a', 'a'] },
-      { session: '|1', pods: ['a', 'b'] },
+      { session: '0', pods: ['a', 'a'] },
+      { session: '1', pods: ['a', 'b'] },
     ]);
   });
 

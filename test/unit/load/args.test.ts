@@ -91,16 +91,23 @@ describe('load flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvb-args-'));
     const file = join(dir, 'key');
     writeFileSync(file, 'sk-from-file\n');
-    expect(parseLoadArgs({ ...DEFAULTS, 'api-key-file': file }, { KV_CACHE_BENCH_API_KEY: 'sk-env' }).apiKey).toBe(
-      'sk-from-file',
-    );
+    expect(
+      parseLoadArgs({ ...DEFAULTS, 'api-key-file': file }, { KV_CACHE_BENCH_API_KEY: 'sk-env' }).apiKey,
+    ).toBe('sk-from-file');
     expect(parseLoadArgs(DEFAULTS, { KV_CACHE_BENCH_API_KEY: 'sk-env' }).apiKey).toBe('sk-env');
     writeFileSync(file, '  \n');
     expect(usageError(() => parseLoadArgs({ ...DEFAULTS, 'api-key-file': file }, {}))).toContain('is empty');
   });
 
   it('reads --no-pin-date, --no-stream, --shard and the scrape flags', () => {
-    const opts = ramp({ 'pin-date': false, stream: false, shard: '1/3', 'scrape-every': '15s', via: 'urls', urls: 'http://a/metrics, http://b/metrics' });
+    const opts = ramp({
+      'pin-date': false,
+      stream: false,
+      shard: '1/3',
+      'scrape-every': '15s',
+      via: 'urls',
+      urls: 'http://a/metrics, http://b/metrics',
+    });
     expect(opts).toMatchObject({ pinDate: false, stream: false, shard: { index: 1, of: 3 } });
     expect(opts.scrape).toEqual({
       everyMs: 15_000,

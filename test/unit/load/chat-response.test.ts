@@ -9,12 +9,18 @@ import {
 
 describe('chat responses', () => {
   it.each([
-    [{ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }, { promptTokens: 10, completionTokens: 5 }],
+    [
+      { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      { promptTokens: 10, completionTokens: 5 },
+    ],
     [
       { prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 8 } },
       { promptTokens: 10, completionTokens: 5, cachedTokens: 8 },
     ],
-    [{ prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: null }, { promptTokens: 10, completionTokens: 5 }],
+    [
+      { prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: null },
+      { promptTokens: 10, completionTokens: 5 },
+    ],
     [{ prompt_tokens: 10 }, null],
     [null, null],
   ])('reads usage %j as %j (cached tokens only when reported)', (raw, expected) => {
@@ -26,7 +32,10 @@ describe('chat responses', () => {
     expect(applyStreamEvent(state, '{"choices":[{"delta":{"role":"assistant","content":""}}]}')).toBe(false);
     expect(applyStreamEvent(state, '{"choices":[{"delta":{"content":"Hel"}}]}')).toBe(true);
     expect(applyStreamEvent(state, '{"choices":[{"delta":{"content":"lo"}}]}')).toBe(false);
-    applyStreamEvent(state, '{"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":2}}');
+    applyStreamEvent(
+      state,
+      '{"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":2}}',
+    );
     applyStreamEvent(
       state,
       '{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":0}}}',

@@ -42,7 +42,12 @@ describe('SSE parser', () => {
   });
 
   it('gives the same events when every byte arrives on its own', () => {
-    expect(parseInChunks(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1))).toEqual(EXPECTED);
+    expect(
+      parseInChunks(
+        bytes,
+        Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+      ),
+    ).toEqual(EXPECTED);
   });
 
   it.each([

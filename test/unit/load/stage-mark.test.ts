@@ -25,7 +25,13 @@ const mark = (spec: string, m: Partial<StageMeasure>, part = WHOLE) =>
 describe('stage marks', () => {
   it('reports a closed loop throughput over its wall time', () => {
     const m = mark('8x200', {});
-    expect(m).toMatchObject({ spec: '8x200', requested: 200, completed: 200, achievedRps: 20, generatorLimited: false });
+    expect(m).toMatchObject({
+      spec: '8x200',
+      requested: 200,
+      completed: 200,
+      achievedRps: 20,
+      generatorLimited: false,
+    });
   });
 
   it('reports an open loop sending rate: exactly the requested rate when every send was on time', () => {
@@ -70,7 +76,15 @@ describe('stage marks', () => {
       ...p,
     });
     const merged = mergePartials(
-      [partial({}), partial({ lastSendOffsetMs: 300, scheduleLag: lag([50]), eventLoopLagMs: { p50: 2, p99: 30 }, clampedDurations: 2 })],
+      [
+        partial({}),
+        partial({
+          lastSendOffsetMs: 300,
+          scheduleLag: lag([50]),
+          eventLoopLagMs: { p50: 2, p99: 30 },
+          clampedDurations: 2,
+        }),
+      ],
       { startMs: 5, endMs: 9 },
     );
     expect(merged).toEqual({

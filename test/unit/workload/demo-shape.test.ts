@@ -27,7 +27,10 @@ it('gives the demo shape an upper bound of at least 0.93 with real Llama 3 token
       reusable += prepared.prefixReusableTokens;
       prompt += prepared.promptIds.length;
     }
-    pool.complete(prepared, generateText(createPrng(1000 + i), 200, (t) => tok.count(t)));
+    pool.complete(
+      prepared,
+      generateText(createPrng(1000 + i), 200, (t) => tok.count(t)),
+    );
   }
   const upperBound = reusable / prompt;
   expect(upperBound).toBeGreaterThanOrEqual(0.93);

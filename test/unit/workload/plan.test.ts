@@ -1,8 +1,16 @@
 import { closedRequestShare } from '../../../src/load/stage-mark.ts';
-import { owns, partitionSends, planOpenLoop, shareOf, subPartition, WHOLE } from '../../../src/workload/plan.ts';
+import {
+  owns,
+  partitionSends,
+  planOpenLoop,
+  shareOf,
+  subPartition,
+  WHOLE,
+} from '../../../src/workload/plan.ts';
 import { parseStages, type StageSpec } from '../../../src/workload/stages.ts';
 
-const open = (text: string): Extract<StageSpec, { kind: 'open' }> => parseStages(text)[0] as Extract<StageSpec, { kind: 'open' }>;
+const open = (text: string): Extract<StageSpec, { kind: 'open' }> =>
+  parseStages(text)[0] as Extract<StageSpec, { kind: 'open' }>;
 const offsets = (text: string, part = WHOLE): number[] =>
   [...partitionSends(planOpenLoop(open(text)), part)].map((s) => s.offsetMs);
 

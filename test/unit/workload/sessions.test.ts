@@ -41,7 +41,14 @@ describe('session pool', () => {
   it('resends the whole conversation each turn, answers included', () => {
     const sent = drive(newPool({ ...base, sessions: 1 }), 3);
     const third = sent[2]!;
-    expect(third.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
+    expect(third.messages.map((m) => m.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'user',
+    ]);
     expect(third.messages[2]!.content).toBe('answer 0.1');
     expect(third.messages[4]!.content).toBe('answer 0.2');
     expect(third.messages.slice(0, 4)).toEqual(sent[1]!.messages);

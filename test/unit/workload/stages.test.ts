@@ -3,14 +3,32 @@ import { parseDurationMs, parseStages } from '../../../src/workload/stages.ts';
 
 describe('--stages grammar', () => {
   it.each([
-    ['8x30s', { kind: 'closed', spec: '8x30s', concurrency: 8, limit: { by: 'duration', durationMs: 30_000 } }],
-    ['16x2m', { kind: 'closed', spec: '16x2m', concurrency: 16, limit: { by: 'duration', durationMs: 120_000 } }],
-    ['4x500ms', { kind: 'closed', spec: '4x500ms', concurrency: 4, limit: { by: 'duration', durationMs: 500 } }],
-    ['2x1h', { kind: 'closed', spec: '2x1h', concurrency: 2, limit: { by: 'duration', durationMs: 3_600_000 } }],
+    [
+      '8x30s',
+      { kind: 'closed', spec: '8x30s', concurrency: 8, limit: { by: 'duration', durationMs: 30_000 } },
+    ],
+    [
+      '16x2m',
+      { kind: 'closed', spec: '16x2m', concurrency: 16, limit: { by: 'duration', durationMs: 120_000 } },
+    ],
+    [
+      '4x500ms',
+      { kind: 'closed', spec: '4x500ms', concurrency: 4, limit: { by: 'duration', durationMs: 500 } },
+    ],
+    [
+      '2x1h',
+      { kind: 'closed', spec: '2x1h', concurrency: 2, limit: { by: 'duration', durationMs: 3_600_000 } },
+    ],
     ['8x200', { kind: 'closed', spec: '8x200', concurrency: 8, limit: { by: 'count', requests: 200 } }],
-    ['20rps:30s', { kind: 'open', spec: '20rps:30s', rateRps: 20, limit: { by: 'duration', durationMs: 30_000 } }],
+    [
+      '20rps:30s',
+      { kind: 'open', spec: '20rps:30s', rateRps: 20, limit: { by: 'duration', durationMs: 30_000 } },
+    ],
     ['20rps:200', { kind: 'open', spec: '20rps:200', rateRps: 20, limit: { by: 'count', requests: 200 } }],
-    ['0.5rps:1.5m', { kind: 'open', spec: '0.5rps:1.5m', rateRps: 0.5, limit: { by: 'duration', durationMs: 90_000 } }],
+    [
+      '0.5rps:1.5m',
+      { kind: 'open', spec: '0.5rps:1.5m', rateRps: 0.5, limit: { by: 'duration', durationMs: 90_000 } },
+    ],
   ])('reads %s', (text, expected) => {
     expect(parseStages(text)).toEqual([expected]);
   });

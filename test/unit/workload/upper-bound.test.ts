@@ -48,7 +48,9 @@ describe('upper-bound tracker', () => {
 describe('upper bound of chat sessions', () => {
   const tok = approxTokenizer();
   const shape = { seed: 7, sessions: 1, turns: 5, systemPromptTokens: 40, userTokens: 30 };
-  const setup = (sessions = 1): { pool: SessionPool; tracker: PrefixTracker; encoder: ChatEncoder; content: WorkloadContent } => {
+  const setup = (
+    sessions = 1,
+  ): { pool: SessionPool; tracker: PrefixTracker; encoder: ChatEncoder; content: WorkloadContent } => {
     const encoder = new ChatEncoder(tok);
     const content = new WorkloadContent(shape, (t) => tok.count(t));
     const tracker = new PrefixTracker();

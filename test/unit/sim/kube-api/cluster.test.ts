@@ -32,7 +32,12 @@ function fakePods(): FakePods {
 const open: SimCluster[] = [];
 function start(over: Partial<ClusterOptions> = {}): { cluster: SimCluster; pods: FakePods } {
   const pods = fakePods();
-  const cluster = createCluster({ podFactory: pods.factory, readyDelayMs: 20, terminationDelayMs: 10, ...over });
+  const cluster = createCluster({
+    podFactory: pods.factory,
+    readyDelayMs: 20,
+    terminationDelayMs: 10,
+    ...over,
+  });
   open.push(cluster);
   return { cluster, pods };
 }
@@ -49,20 +54,34 @@ describe('the embedded cluster', () => {
     await cluster.whenReady(5000);
     const [rs, ...more] = cluster.store.list('replicasets', 'llm-d');
     expect(more).toHaveLength(0);
-    expect(rs!.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'llama-decode', controller: true });
+    expect(rs!.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'Deployment',
+      name: 'llama-decode',
+      controller: true,
+    });
     const pods = podsOf(cluster);
     expect(pods).toHaveLength(3);
     for (const p of pods) {
       expect(p.metadata.name).toMatch(new RegExp(`^${rs!.metadata.name}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
-      expect(p.metadata.labels).toMatchObject({ 'llm-d.ai/role': 'decode', 'pod-template-hash': rs!.metadata.labels!['pod-template-hash'] });
+      expect(p.metadata.labels).toMatchObject({
+        'llm-d.ai/role': 'decode',
+        'pod-template-hash': rs!.metadata.labels!['pod-template-hash'],
+      });
       expect(p.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', uid: rs!.metadata.uid });
       expect(isPodReady(p)).toBe(true);
     }
     const endpoints = cluster.readyEndpoints();
     expect(endpoints.map((e) => e.name)).toEqual(pods.map((p) => p.metadata.name).sort());
-    const port = (pods[0]!.spec as { containers: { ports: { containerPort: number }[] }[] }).containers[0]!.ports[0]!.containerPort;
+    const port = (pods[0]!.spec as { containers: { ports: { containerPort: number }[] }[] }).containers[0]!
+      .ports[0]!.containerPort;
     expect(endpoints.find((e) => e.name === pods[0]!.metadata.name)?.url).toBe(`http://127.0.0.1:${port}`);
-    expect(deployment(cluster).status).toMatchObject({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
+    expect(deployment(cluster).status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 3,
+      updatedReplicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+    });
   });
 
   it('replaces a deleted pod with a new name, uid and server after it has terminated', async () => {
@@ -135,7 +154,12 @@ describe('the embedded cluster', () => {
     const d = deployment(cluster);
     expect(d.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
     expect(d.status).toMatchObject({ observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3 });
-    expect((d.status as { conditions: { type: string; reason: string }[] }).conditions.map((c) => [c.type, c.reason])).toEqual([
+    expect(
+      (d.status as { conditions: { type: string; reason: string }[] }).conditions.map((c) => [
+        c.type,
+        c.reason,
+      ]),
+    ).toEqual([
       ['Available', 'MinimumReplicasAvailable'],
       ['Progressing', 'NewReplicaSetAvailable'],
     ]);
@@ -153,7 +177,9 @@ describe('the embedded cluster', () => {
     await cluster.whenReady(5000);
     const after = podsOf(cluster)[0]!;
     expect(after.metadata.uid).toBe(before.metadata.uid);
-    expect((after.status as { containerStatuses: { restartCount: number }[] }).containerStatuses[0]!.restartCount).toBe(1);
+    expect(
+      (after.status as { containerStatuses: { restartCount: number }[] }).containerStatuses[0]!.restartCount,
+    ).toBe(1);
     expect(pods.started.at(-1)).toEqual({ name: before.metadata.name, port });
     expect(pods.closed).toEqual([before.metadata.name]);
   });
@@ -167,7 +193,9 @@ describe('the embedded cluster', () => {
     await cluster.whenReady(5000);
     expect(podsOf(cluster)).toHaveLength(1);
     const bad = structuredClone(deployment(cluster));
-    (bad.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image = 'other';
+    (
+      bad.spec as { template: { spec: { containers: { image: string }[] } } }
+    ).template.spec.containers[0]!.image = 'other';
     expect(() => cluster.updateDeployment('llama-decode', bad)).toThrow(/only changes spec.replicas/);
   });
 
@@ -187,6 +215,10 @@ describe('the embedded cluster', () => {
   it('hands out injected API failures the requested number of times', () => {
     const { cluster } = start({ replicas: 0 });
     cluster.failNextRequests(2, 503);
-    expect([cluster.takeInjectedFailure(), cluster.takeInjectedFailure(), cluster.takeInjectedFailure()]).toEqual([503, 503, undefined]);
+    expect([
+      cluster.takeInjectedFailure(),
+      cluster.takeInjectedFailure(),
+      cluster.takeInjectedFailure(),
+    ]).toEqual([503, 503, undefined]);
   });
 });

@@ -1,8 +1,15 @@
-import { aggregatedDiscovery, aggregatedVersion, legacyResourceList } from '../../../../src/sim/kube-api/discovery.ts';
+import {
+  aggregatedDiscovery,
+  aggregatedVersion,
+  legacyResourceList,
+} from '../../../../src/sim/kube-api/discovery.ts';
 
 describe('discovery', () => {
   it.each([
-    ['application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2'],
+    [
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json',
+      'v2',
+    ],
     ['application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2beta1'],
     ['application/json, */*', undefined],
     [undefined, undefined],
@@ -17,15 +24,27 @@ describe('discovery', () => {
   });
 
   it('names the core group "" in aggregated discovery and scopes namespaces to the cluster', () => {
-    const doc = aggregatedDiscovery('legacy', 'v2') as { items: { metadata: { name: string }; versions: { resources: { resource: string; scope: string }[] }[] }[] };
+    const doc = aggregatedDiscovery('legacy', 'v2') as {
+      items: {
+        metadata: { name: string };
+        versions: { resources: { resource: string; scope: string }[] }[];
+      }[];
+    };
     expect(doc.items.map((i) => i.metadata.name)).toEqual(['']);
     const scopes = Object.fromEntries(doc.items[0]!.versions[0]!.resources.map((r) => [r.resource, r.scope]));
     expect(scopes).toEqual({ namespaces: 'Cluster', pods: 'Namespaced' });
   });
 
   it('serves the deploy short name under apps/v1', () => {
-    const doc = aggregatedDiscovery('groups', 'v2') as { items: { metadata: { name: string }; versions: { resources: { resource: string; shortNames?: string[] }[] }[] }[] };
+    const doc = aggregatedDiscovery('groups', 'v2') as {
+      items: {
+        metadata: { name: string };
+        versions: { resources: { resource: string; shortNames?: string[] }[] }[];
+      }[];
+    };
     const apps = doc.items.find((i) => i.metadata.name === 'apps')!;
-    expect(apps.versions[0]!.resources.find((r) => r.resource === 'deployments')?.shortNames).toEqual(['deploy']);
+    expect(apps.versions[0]!.resources.find((r) => r.resource === 'deployments')?.shortNames).toEqual([
+      'deploy',
+    ]);
   });
 });

@@ -11,7 +11,7 @@ describe('Kubernetes-style names', () => {
 
   it('makes 5-character suffixes from the vowel-free alphabet', () => {
     let seed = 0;
-    const random = (): number => ((seed = (seed * 9301 + 49297) % 233280) / 233280);
+    const random = (): number => (seed = (seed * 9301 + 49297) % 233280) / 233280;
     for (let i = 0; i < 50; i++) expect(randomSuffix(random)).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
@@ -21,9 +21,18 @@ describe('Kubernetes-style names', () => {
   });
 
   it('hashes equal templates equally whatever the key order, and a changed annotation differently', () => {
-    const a = { metadata: { labels: { app: 'x', role: 'decode' } }, spec: { containers: [{ name: 'c', image: 'i' }] } };
-    const b = { spec: { containers: [{ image: 'i', name: 'c' }] }, metadata: { labels: { role: 'decode', app: 'x' } } };
-    const c = { ...a, metadata: { ...a.metadata, annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } };
+    const a = {
+      metadata: { labels: { app: 'x', role: 'decode' } },
+      spec: { containers: [{ name: 'c', image: 'i' }] },
+    };
+    const b = {
+      spec: { containers: [{ image: 'i', name: 'c' }] },
+      metadata: { labels: { role: 'decode', app: 'x' } },
+    };
+    const c = {
+      ...a,
+      metadata: { ...a.metadata, annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } },
+    };
     expect(podTemplateHash(a)).toBe(podTemplateHash(b));
     expect(podTemplateHash(a)).not.toBe(podTemplateHash(c));
     expect(podTemplateHash(a)).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{6,10}$/);

@@ -1,14 +1,29 @@
 import { applyPatch, jsonPatch, mergePatch, PatchError } from '../../../../src/sim/kube-api/patch.ts';
 
 const deploy = { spec: { replicas: 3, template: { metadata: { labels: { app: 'a' } } } } };
-const RESTART = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-01-01T00:00:00Z' } } } } };
+const RESTART = {
+  spec: {
+    template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-01-01T00:00:00Z' } } },
+  },
+};
 
 describe('PATCH bodies', () => {
-  it.each(['application/strategic-merge-patch+json', 'application/merge-patch+json'])('%s adds the restartedAt annotation and keeps the rest', (type) => {
-    expect(applyPatch(type, deploy, RESTART)).toEqual({
-      spec: { replicas: 3, template: { metadata: { labels: { app: 'a' }, annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-01-01T00:00:00Z' } } } },
-    });
-  });
+  it.each(['application/strategic-merge-patch+json', 'application/merge-patch+json'])(
+    '%s adds the restartedAt annotation and keeps the rest',
+    (type) => {
+      expect(applyPatch(type, deploy, RESTART)).toEqual({
+        spec: {
+          replicas: 3,
+          template: {
+            metadata: {
+              labels: { app: 'a' },
+              annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-01-01T00:00:00Z' },
+            },
+          },
+        },
+      });
+    },
+  );
 
   it('deletes a key patched to null', () => {
     expect(mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { c: null } })).toEqual({ a: 1, b: { d: 3 } });
@@ -21,13 +36,38 @@ describe('PATCH bodies', () => {
   });
 
   it.each([
-    [[{ op: 'replace', path: '/spec/replicas', value: 5 }], { spec: { replicas: 5, template: deploy.spec.template } }],
     [
-      [{ op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubectl.kubernetes.io~restartedAt': 'x' } }],
-      { spec: { replicas: 3, template: { metadata: { labels: { app: 'a' }, annotations: { 'kubectl.kubernetes.io~restartedAt': 'x' } } } } },
+      [{ op: 'replace', path: '/spec/replicas', value: 5 }],
+      { spec: { replicas: 5, template: deploy.spec.template } },
     ],
-    [[{ op: 'remove', path: '/spec/template/metadata/labels/app' }], { spec: { replicas: 3, template: { metadata: { labels: {} } } } }],
-    [[{ op: 'test', path: '/spec/replicas', value: 3 }, { op: 'replace', path: '/spec/replicas', value: 1 }], { spec: { replicas: 1, template: deploy.spec.template } }],
+    [
+      [
+        {
+          op: 'add',
+          path: '/spec/template/metadata/annotations',
+          value: { 'kubectl.kubernetes.io~restartedAt': 'x' },
+        },
+      ],
+      {
+        spec: {
+          replicas: 3,
+          template: {
+            metadata: { labels: { app: 'a' }, annotations: { 'kubectl.kubernetes.io~restartedAt': 'x' } },
+          },
+        },
+      },
+    ],
+    [
+      [{ op: 'remove', path: '/spec/template/metadata/labels/app' }],
+      { spec: { replicas: 3, template: { metadata: { labels: {} } } } },
+    ],
+    [
+      [
+        { op: 'test', path: '/spec/replicas', value: 3 },
+        { op: 'replace', path: '/spec/replicas', value: 1 },
+      ],
+      { spec: { replicas: 1, template: deploy.spec.template } },
+    ],
   ])('applies JSON patch %j', (ops, expected) => {
     expect(jsonPatch(deploy, ops)).toEqual(expected);
   });

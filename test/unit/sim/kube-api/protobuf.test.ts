@@ -1,18 +1,36 @@
-import { decodeSelfSubjectAccessReview, encodeSelfSubjectAccessReview, readFields } from '../../../../src/sim/kube-api/protobuf.ts';
+import {
+  decodeSelfSubjectAccessReview,
+  encodeSelfSubjectAccessReview,
+  readFields,
+} from '../../../../src/sim/kube-api/protobuf.ts';
 
 describe('SelfSubjectAccessReview protobuf', () => {
   it('decodes the resource attributes kubectl auth can-i sends', () => {
-    const ra = { namespace: 'llm-d', verb: 'delete', group: '', version: '', resource: 'pods', subresource: '', name: '' };
-    expect(decodeSelfSubjectAccessReview(encodeSelfSubjectAccessReview({ resourceAttributes: ra }))).toEqual({ resourceAttributes: ra });
+    const ra = {
+      namespace: 'llm-d',
+      verb: 'delete',
+      group: '',
+      version: '',
+      resource: 'pods',
+      subresource: '',
+      name: '',
+    };
+    expect(decodeSelfSubjectAccessReview(encodeSelfSubjectAccessReview({ resourceAttributes: ra }))).toEqual({
+      resourceAttributes: ra,
+    });
   });
 
   it('decodes non-resource attributes', () => {
     const body = encodeSelfSubjectAccessReview({ nonResourceAttributes: { path: '/metrics', verb: 'get' } });
-    expect(decodeSelfSubjectAccessReview(body)).toEqual({ nonResourceAttributes: { path: '/metrics', verb: 'get' } });
+    expect(decodeSelfSubjectAccessReview(body)).toEqual({
+      nonResourceAttributes: { path: '/metrics', verb: 'get' },
+    });
   });
 
   it('refuses a body without the k8s magic prefix', () => {
-    expect(() => decodeSelfSubjectAccessReview(Buffer.from('{"kind":"SelfSubjectAccessReview"}'))).toThrow('k8s');
+    expect(() => decodeSelfSubjectAccessReview(Buffer.from('{"kind":"SelfSubjectAccessReview"}'))).toThrow(
+      'k8s',
+    );
   });
 
   it('reads multi-byte varints and skips fixed-width fields', () => {

@@ -1,4 +1,11 @@
-import { Rbac, RbacError, ruleAllows, serviceAccountUser, type PolicyRule, type RequestAttributes } from '../../../../src/sim/kube-api/rbac.ts';
+import {
+  Rbac,
+  RbacError,
+  ruleAllows,
+  serviceAccountUser,
+  type PolicyRule,
+  type RequestAttributes,
+} from '../../../../src/sim/kube-api/rbac.ts';
 
 const user = serviceAccountUser('llm-d', 'bench');
 const attrs = (over: Partial<RequestAttributes>): RequestAttributes => ({
@@ -21,12 +28,32 @@ describe('RBAC rules', () => {
     ['an unlisted verb', podsRead, { verb: 'delete' }, false],
     ['another API group', podsRead, { apiGroup: 'apps', resource: 'pods' }, false],
     ['a subresource not named', podsRead, { subresource: 'proxy' }, false],
-    ['pods/proxy named', { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] }, { subresource: 'proxy' }, true],
+    [
+      'pods/proxy named',
+      { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
+      { subresource: 'proxy' },
+      true,
+    ],
     ['*/proxy', { apiGroups: [''], resources: ['*/proxy'], verbs: ['get'] }, { subresource: 'proxy' }, true],
-    ['* resources and verbs', { apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { apiGroup: 'apps', resource: 'deployments', verb: 'patch' }, true],
+    [
+      '* resources and verbs',
+      { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+      { apiGroup: 'apps', resource: 'deployments', verb: 'patch' },
+      true,
+    ],
     ['a resourceName that matches', { ...podsRead, resourceNames: ['p1'] }, {}, true],
-    ['a resourceName on a list (no name)', { ...podsRead, resourceNames: ['p1'] }, { verb: 'list', name: '' }, false],
-    ['a nonResourceURL prefix', { verbs: ['get'], nonResourceURLs: ['/api/*'] }, { resourceRequest: false, path: '/api/v1' }, true],
+    [
+      'a resourceName on a list (no name)',
+      { ...podsRead, resourceNames: ['p1'] },
+      { verb: 'list', name: '' },
+      false,
+    ],
+    [
+      'a nonResourceURL prefix',
+      { verbs: ['get'], nonResourceURLs: ['/api/*'] },
+      { resourceRequest: false, path: '/api/v1' },
+      true,
+    ],
     ['a nonResourceURL on a resource request', { verbs: ['get'], nonResourceURLs: ['*'] }, {}, false],
   ])('%s → %s', (_what, rule, over, expected) => {
     expect(ruleAllows(rule, attrs(over))).toBe(expected);
@@ -67,7 +94,13 @@ subjects:
     const rbac = new Rbac();
     expect(rbac.authorize(attrs({ resourceRequest: false, path: '/apis/apps/v1' })).allowed).toBe(true);
     expect(rbac.authorize(attrs({ resourceRequest: false, path: '/metrics' })).allowed).toBe(false);
-    const ssar = attrs({ verb: 'create', apiGroup: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', name: '', namespace: '' });
+    const ssar = attrs({
+      verb: 'create',
+      apiGroup: 'authorization.k8s.io',
+      resource: 'selfsubjectaccessreviews',
+      name: '',
+      namespace: '',
+    });
     expect(rbac.authorize(ssar).allowed).toBe(true);
   });
 
@@ -83,8 +116,16 @@ subjects:
 
   it('binds cluster-wide rules with namespace "*"', () => {
     const rbac = new Rbac();
-    rbac.grant('t', 'tekton:runner', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'] }], '*');
-    const a = { ...attrs({ verb: 'patch', apiGroup: 'apps', resource: 'deployments', namespace: 'llm-d' }), user: serviceAccountUser('tekton', 'runner') };
+    rbac.grant(
+      't',
+      'tekton:runner',
+      [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'] }],
+      '*',
+    );
+    const a = {
+      ...attrs({ verb: 'patch', apiGroup: 'apps', resource: 'deployments', namespace: 'llm-d' }),
+      user: serviceAccountUser('tekton', 'runner'),
+    };
     expect(rbac.authorize(a).allowed).toBe(true);
   });
 

@@ -59,10 +59,14 @@ describe('field selectors', () => {
   });
 
   it('unescapes commas and equals signs in values', () => {
-    expect(parseFieldSelector('metadata.name=a\\,b\\=c')).toEqual([{ field: 'metadata.name', op: '=', value: 'a,b=c' }]);
+    expect(parseFieldSelector('metadata.name=a\\,b\\=c')).toEqual([
+      { field: 'metadata.name', op: '=', value: 'a,b=c' },
+    ]);
   });
 
   it('reports an unsupported field the way the apiserver does', () => {
-    expect(() => checkFields(parseFieldSelector('spec.foo=1'), ['metadata.name'])).toThrow('field label not supported: spec.foo');
+    expect(() => checkFields(parseFieldSelector('spec.foo=1'), ['metadata.name'])).toThrow(
+      'field label not supported: spec.foo',
+    );
   });
 });

@@ -6,7 +6,11 @@ function events(store: ObjectStore, rv: number): StoreEvent[] {
   return e;
 }
 
-const obj = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', uid: name, resourceVersion: '', creationTimestamp: '' } });
+const obj = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'ns', uid: name, resourceVersion: '', creationTimestamp: '' },
+});
 
 describe('object store', () => {
   it('gives every change the next resourceVersion and keeps old versions unchanged', () => {
@@ -14,9 +18,14 @@ describe('object store', () => {
     const a1 = store.create('pods', obj('a'));
     const a2 = store.update('pods', 'ns', 'a', (d) => (d.metadata.labels = { x: '1' }))!;
     const gone = store.remove('pods', 'ns', 'a')!;
-    expect([a1.metadata.resourceVersion, a2.metadata.resourceVersion, gone.metadata.resourceVersion]).toEqual(['1', '2', '3']);
+    expect([a1.metadata.resourceVersion, a2.metadata.resourceVersion, gone.metadata.resourceVersion]).toEqual(
+      ['1', '2', '3'],
+    );
     expect(a1.metadata.labels).toBeUndefined();
-    expect(events(store, 1).map((e) => [e.type, e.rv])).toEqual([['MODIFIED', 2], ['DELETED', 3]]);
+    expect(events(store, 1).map((e) => [e.type, e.rv])).toEqual([
+      ['MODIFIED', 2],
+      ['DELETED', 3],
+    ]);
     expect(events(store, 1)[0]!.previous).toBe(a1);
   });
 

@@ -1,4 +1,11 @@
-import { markCrashed, markReady, markRestarted, markRunning, markTerminating, newPod } from '../../../../src/sim/kube-api/pod-object.ts';
+import {
+  markCrashed,
+  markReady,
+  markRestarted,
+  markRunning,
+  markTerminating,
+  newPod,
+} from '../../../../src/sim/kube-api/pod-object.ts';
 import { humanDuration, toTable, wantsTable } from '../../../../src/sim/kube-api/table.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -8,9 +15,22 @@ function pod() {
     name: 'llama-decode-abc-xyz12',
     namespace: 'llm-d',
     uid: 'u-1',
-    owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'llama-decode-abc', uid: 'rs-1', controller: true },
+    owner: {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      name: 'llama-decode-abc',
+      uid: 'rs-1',
+      controller: true,
+    },
     templateHash: 'abc',
-    template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.10.0', ports: [{ name: 'http', containerPort: 8000 }] }] } },
+    template: {
+      metadata: { labels: { app: 'a' } },
+      spec: {
+        containers: [
+          { name: 'vllm', image: 'vllm/vllm-openai:v0.10.0', ports: [{ name: 'http', containerPort: 8000 }] },
+        ],
+      },
+    },
     port: 41234,
     nowMs: T0,
   });
@@ -37,7 +57,17 @@ describe('server-side printing', () => {
   });
 
   it('shows a new pod as ContainerCreating with no IP', () => {
-    expect(cells(pod(), T0 + 1000)).toEqual(['llama-decode-abc-xyz12', '0/1', 'ContainerCreating', 0, '1s', '<none>', 'sim-node', '<none>', '<none>']);
+    expect(cells(pod(), T0 + 1000)).toEqual([
+      'llama-decode-abc-xyz12',
+      '0/1',
+      'ContainerCreating',
+      0,
+      '1s',
+      '<none>',
+      'sim-node',
+      '<none>',
+      '<none>',
+    ]);
   });
 
   it('shows Running 0/1 before the readiness delay and 1/1 after', () => {
@@ -71,11 +101,20 @@ describe('server-side printing', () => {
   it('carries the object metadata in each row so --show-labels works', () => {
     const t = toTable('pods', [pod()], '7', T0);
     expect(t.rows[0]!.object.metadata.labels).toEqual({ app: 'a', 'pod-template-hash': 'abc' });
-    expect(t.columnDefinitions?.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Ready', 'Status', 'Restarts', 'Age']);
+    expect(t.columnDefinitions?.filter((c) => c.priority === 0).map((c) => c.name)).toEqual([
+      'Name',
+      'Ready',
+      'Status',
+      'Restarts',
+      'Age',
+    ]);
   });
 
   it.each([
-    ['application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json', true],
+    [
+      'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
+      true,
+    ],
     ['application/json, */*', false],
     ['', false],
   ])('Accept %p asks for a Table: %s', (accept, expected) => {
