@@ -1,0 +1,46 @@
+// The one request body autocannon and wrk send: built by ramp-load's own code (session pool + chat
+// client) for the bench's workload shape, so the fixed-body tools and ramp-load send the same JSON.
+import { buildSessionPool } from '../src/load/driver.ts';
+import { ChatClient } from '../src/load/client.ts';
+import { templateDate } from '../src/tokenize/chat-template.ts';
+import { WHOLE } from '../src/workload/plan.ts';
+import type { WorkloadShape } from '../src/workload/sessions.ts';
+
+export interface BenchShape extends WorkloadShape {
+  maxTokens: number;
+  model: string;
+}
+
+/** The first request of session 0, as ramp-load --no-stream would send it (pinned date). */
+export async function firstRequestBody(shape: BenchShape, stream: boolean, epochMs: number): Promise<string> {
+  const pool = await buildSessionPool({ shape, tokenizer: 'approx', part: WHOLE });
+  const state = pool.acquire();
+  if (!state) throw new Error('the bench shape has no session');
+  const turn = pool.prepare(state, templateDate(epochMs));
+  const client = new ChatClient({
+    gatewayUrl: 'http://127.0.0.1:1',
+    model: shape.model,
+    maxTokens: shape.maxTokens,
+    stream,
+    pinDate: true,
+    requestTimeoutMs: 30_000,
+    connections: 1,
+  });
+  const body = client.body(turn);
+  await client.close();
+  return body;
+}
+
+/** ramp-load's workload flags for a shape. */
+export function shapeFlags(shape: BenchShape): string[] {
+  return [
+    '--model', shape.model,
+    '--seed', String(shape.seed),
+    '--sessions', String(shape.sessions),
+    '--turns', String(shape.turns),
+    '--system-prompt-tokens', String(shape.systemPromptTokens),
+    '--user-tokens', String(shape.userTokens),
+    '--max-tokens', String(shape.maxTokens),
+    '--tokenizer', 'approx',
+  ];
+}
