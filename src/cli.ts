@@ -28,7 +28,8 @@ function buildParser(argv: string[], onCommand: (cmd: CommandModule, args: Recor
     .version(false)
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
-      throw err ?? new UsageError(`${msg} (see --help)`);
+      // One line on stderr (DESIGN: exit codes): yargs' choices errors span several lines.
+      throw err ?? new UsageError(`${String(msg).replace(/\s*\n\s*/g, ' ')} (see --help)`);
     });
   for (const cmd of COMMANDS) {
     parser = parser.command(

@@ -28,6 +28,12 @@ export const demoFlags: FlagSet = {
     describe: 'also run the same seeded workload through a second gateway with this policy (e.g. round-robin) and compare',
   },
   settle: { type: 'string', default: '100ms', describe: 'pause before each scrape' },
+  'max-num-seqs': {
+    type: 'number',
+    default: 8,
+    describe:
+      'requests each embedded pod runs at once (vLLM --max-num-seqs); a small GPU\'s batch, so the EPP\'s queue scorer sees load',
+  },
 };
 
 export const demoCommand: CommandModule = {
@@ -62,6 +68,7 @@ export const demoCommand: CommandModule = {
       '--served-by-header', servedBy,
       '--enable-prompt-tokens-details',
       '--ready-delay-ms', '300',
+      '--max-num-seqs', String(args['max-num-seqs']),
       '--log-level', 'warn',
       ...(compare ? ['--baseline-policy', compare] : []),
     ];
@@ -73,7 +80,7 @@ export const demoCommand: CommandModule = {
           ...args,
           'gateway-url': sim.state.gateway,
           kubeconfig: sim.state.kubeconfig,
-          ...(compare && (sim.state as { baselineGateway?: string }).baselineGateway ? { 'baseline-url': (sim.state as { baselineGateway?: string }).baselineGateway } : {}),
+          ...(compare && sim.state.baselineGateway ? { 'baseline-url': sim.state.baselineGateway } : {}),
         },
         io,
       );

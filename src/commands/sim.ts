@@ -117,6 +117,11 @@ export const simCommand: CommandModule = {
       describe: "seed of the pods' answers and the gateway's random choices",
     },
     port: { type: 'number', default: 0, describe: 'gateway port (0 = any free port)' },
+    'max-num-seqs': {
+      type: 'number',
+      describe: 'vLLM --max-num-seqs: requests running at once per pod, the rest wait (default 256)',
+    },
+    'num-blocks': { type: 'number', describe: 'KV blocks per pod (num_gpu_blocks; default 32768)' },
     'baseline-policy': {
       type: 'string',
       describe: 'also serve a second gateway with this policy over the same pods (demo --compare-policy)',
@@ -160,6 +165,8 @@ export const simCommand: CommandModule = {
       namespace,
       seed,
       gatewayPort: port,
+      ...(args['max-num-seqs'] !== undefined ? { maxNumSeqs: integerFlag(args, 'max-num-seqs', 1, 65536) } : {}),
+      ...(args['num-blocks'] !== undefined ? { numBlocks: integerFlag(args, 'num-blocks', 2, 10_000_000) } : {}),
       baselinePolicy,
       logger,
     }).catch((err: NodeJS.ErrnoException) => {

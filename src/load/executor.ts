@@ -1,6 +1,7 @@
 // Who runs a stage's requests: the main thread (LocalExecutor), or worker threads (workers.ts). Both
 // take a stage spec, run their partitions' shares of it and hand back one StagePartial per partition;
 // records reach the parent's `emit` as each request finishes.
+import { UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import type { RequestRecord } from '../types.ts';
 import { shareOf, type Partition } from '../workload/plan.ts';
@@ -44,6 +45,11 @@ export async function localExecutor(setup: ExecutorSetup, io: Pick<Io, 'now'>): 
     part,
     ...(setup.carried ? { carried: setup.carried } : {}),
   });
+  if (pool.size === 0) {
+    throw new UsageError(
+      `partition ${part.index}/${part.of} has none of the ${opts.shape.sessions} sessions (fewer shards × workers)`,
+    );
+  }
   // An open loop never has more requests in flight than sessions; a closed one than its slots.
   const client = newChatClient(opts, Math.max(pool.size, shareOf(part, setup.maxConcurrency)));
   const stopper = new AbortController();

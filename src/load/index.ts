@@ -87,7 +87,11 @@ export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResu
     );
     clamped = partial.clampedDurations;
     const measure = mergePartials([partial], { startMs, endMs: io.now() });
-    sinks.stageEnd(buildStageMark({ runId, stage: 0, spec, part: WHOLE, measure }));
+    // Warm-up is not measured: its progress line carries no generator-limited verdict.
+    sinks.stageEnd({
+      ...buildStageMark({ runId, stage: 0, spec, part: WHOLE, measure }),
+      generatorLimited: false,
+    });
   } finally {
     io.signal.removeEventListener('abort', onSignal);
     sinks.close();

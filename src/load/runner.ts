@@ -5,7 +5,7 @@
 // are not records.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Phase, RequestRecord } from '../types.ts';
-import type { SessionPool, SessionState } from '../workload/sessions.ts';
+import type { PreparedTurn, SessionPool, SessionState } from '../workload/sessions.ts';
 import type { ChatOutcome, ChatTransport } from './client.ts';
 import { encodeHistogram, newHistogram, recordMs, round1 } from './histogram.ts';
 import type { LagPercentiles } from '../types.ts';
@@ -51,15 +51,18 @@ const EVENT_LOOP_RESOLUTION_MS = 10;
 /** Hands idle sessions out in least-recently-used order, waiting when all are busy. */
 class SessionQueue {
   private readonly pool: SessionPool;
+  private readonly stop: AbortSignal;
   private readonly waiters: Array<(s: SessionState | undefined) => void> = [];
+  private readonly onStop = (): void => {
+    for (const w of this.waiters.splice(0)) w(undefined);
+  };
   constructor(pool: SessionPool, stop: AbortSignal) {
     this.pool = pool;
-    stop.addEventListener('abort', () => {
-      for (const w of this.waiters.splice(0)) w(undefined);
-    });
+    this.stop = stop;
+    stop.addEventListener('abort', this.onStop, { once: true });
   }
-  take(stop: AbortSignal): Promise<SessionState | undefined> {
-    if (stop.aborted) return Promise.resolve(undefined);
+  take(): Promise<SessionState | undefined> {
+    if (this.stop.aborted) return Promise.resolve(undefined);
     const idle = this.pool.acquire();
     if (idle) return Promise.resolve(idle);
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -68,6 +71,9 @@ class SessionQueue {
   wake(): void {
     const waiter = this.waiters.shift();
     if (waiter) waiter(this.pool.acquire());
+  }
+  dispose(): void {
+    this.stop.removeEventListener('abort', this.onStop);
   }
 }
 
@@ -85,58 +91,127 @@ function sleepUntil(targetPerfMs: number, stop: AbortSignal): Promise<void> {
   });
 }
 
+export async function runStage(deps: RunnerDeps, stage: number, work: StageWork): Promise<StagePartial> {
+  const run = new StageRun(deps, stage);
+  try {
+    if (work.kind === 'closed') await run.closedLoop(work);
+    else await run.openLoop(work.sends);
+    return run.partial();
+  } finally {
+    run.dispose();
+  }
+}
+
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
-export async function runStage(deps: RunnerDeps, stage: number, work: StageWork): Promise<StagePartial> {
-  const { pool, stop } = deps;
-  const sessions = new SessionQueue(pool, stop);
-  const lag = newHistogram();
-  const loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-  loop.enable();
-  const t0 = performance.now();
-  const tally = { sent: 0, completed: 0, errors: 0, lastSend: null as number | null, clamped: 0 };
+/** One stage of one partition: its session queue, lag histograms and counts. */
+class StageRun {
+  private readonly deps: RunnerDeps;
+  private readonly stage: number;
+  private readonly sessions: SessionQueue;
+  private readonly lag = newHistogram();
+  private readonly loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  private readonly t0 = performance.now();
+  private sent = 0;
+  private completed = 0;
+  private errors = 0;
+  private lastSend: number | null = null;
+  private clamped = 0;
 
-  const runTurn = async (state: SessionState, onSend: () => void): Promise<void> => {
-    const prepared = pool.prepare(state, deps.dateString());
+  constructor(deps: RunnerDeps, stage: number) {
+    this.deps = deps;
+    this.stage = stage;
+    this.sessions = new SessionQueue(deps.pool, deps.stop);
+    this.loop.enable();
+  }
+
+  async closedLoop(work: Extract<StageWork, { kind: 'closed' }>): Promise<void> {
+    const { pool, stop } = this.deps;
+    let remaining = work.requests ?? Number.POSITIVE_INFINITY;
+    const deadline = work.durationMs === null ? Number.POSITIVE_INFINITY : this.t0 + work.durationMs;
+    const slot = async (): Promise<void> => {
+      // The first send of each slot is not a lag sample: at the stage start every slot is free at once
+      // and N prompts are built one after the other — a one-off burst, not a generator that falls behind.
+      let freeAt: number | null = null;
+      while (!stop.aborted && remaining > 0 && performance.now() < deadline) {
+        remaining--;
+        const state = await this.sessions.take();
+        if (!state) return;
+        if (performance.now() >= deadline) {
+          pool.release(state);
+          this.sessions.wake();
+          return;
+        }
+        const since = freeAt;
+        await this.turn(state, () => {
+          if (since !== null) recordMs(this.lag, performance.now() - since);
+        });
+        freeAt = performance.now();
+      }
+    };
+    await Promise.all(Array.from({ length: work.slots }, slot));
+  }
+
+  async openLoop(sends: Iterable<{ offsetMs: number }>): Promise<void> {
+    const inflight = new Set<Promise<void>>();
+    for (const { offsetMs } of sends) {
+      const planned = this.t0 + offsetMs;
+      await sleepUntil(planned, this.deps.stop);
+      // No idle session: the send waits, and the wait is schedule lag (the plan was not kept).
+      const state = await this.sessions.take();
+      if (!state) break;
+      const p = this.turn(state, () => recordMs(this.lag, performance.now() - planned));
+      inflight.add(p);
+      void p.then(() => inflight.delete(p));
+    }
+    await Promise.all(inflight);
+  }
+
+  /** Sends the session's next turn, gives the session back, emits the record. */
+  private async turn(state: SessionState, onSend: () => void): Promise<void> {
+    const { deps } = this;
+    const prepared = deps.pool.prepare(state, deps.dateString());
     onSend();
-    tally.sent++;
-    tally.lastSend = performance.now() - t0;
+    this.sent++;
+    this.lastSend = performance.now() - this.t0;
     const startMs = deps.now();
     let outcome: ChatOutcome;
     try {
-      outcome = await deps.transport.send(prepared, stop);
+      outcome = await deps.transport.send(prepared, deps.stop);
     } catch (err) {
       // A transport must not throw; if one does, the request still becomes an error record.
-      outcome = {
-        status: 0,
-        error: `client error: ${(err as Error).message}`,
-        ttftMs: null,
-        e2eMs: 0,
-        content: null,
-        usage: null,
-        clampedDurations: 0,
-      };
+      const error = `client error: ${(err as Error).message}`;
+      outcome = { status: 0, error, ttftMs: null, e2eMs: 0, content: null, usage: null, clampedDurations: 0 };
     }
     const failed = outcome.aborted === true || outcome.error !== undefined;
-    const answerTokens = pool.complete(
-      prepared,
-      failed ? null : (outcome.content ?? ''),
-      outcome.sessionToken,
-    );
-    sessions.wake();
+    const answer = failed ? null : (outcome.content ?? '');
+    const answerTokens = deps.pool.complete(prepared, answer, outcome.sessionToken);
+    this.sessions.wake();
     if (outcome.aborted) return;
-    tally.completed++;
-    tally.clamped += outcome.clampedDurations;
-    const record: RequestRecord = {
+    this.completed++;
+    this.clamped += outcome.clampedDurations;
+    if (outcome.error !== undefined) this.errors++;
+    deps.emit(this.record(prepared, outcome, startMs, answerTokens), outcome);
+  }
+
+  private record(
+    prepared: PreparedTurn,
+    outcome: ChatOutcome,
+    startMs: number,
+    answerTokens: number,
+  ): RequestRecord {
+    const { deps } = this;
+    return {
       runId: deps.runId,
       ...(deps.shard !== undefined ? { shard: deps.shard } : {}),
       phase: deps.phase,
-      stage,
+      stage: this.stage,
       session: prepared.session,
       turn: prepared.turn,
       startMs,
       ttftMs: outcome.ttftMs === null ? null : r3(outcome.ttftMs),
       e2eMs: r3(outcome.e2eMs),
+      // The server's counts when it reports usage; ours otherwise.
       promptTokens: outcome.usage?.promptTokens ?? prepared.promptIds.length,
       completionTokens: outcome.usage?.completionTokens ?? answerTokens,
       ...(outcome.usage?.cachedTokens !== undefined ? { cachedTokens: outcome.usage.cachedTokens } : {}),
@@ -145,61 +220,30 @@ export async function runStage(deps: RunnerDeps, stage: number, work: StageWork)
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
       ...(outcome.servedBy !== undefined ? { servedBy: outcome.servedBy } : {}),
     };
-    if (record.error !== undefined) tally.errors++;
-    deps.emit(record, outcome);
-  };
-
-  if (work.kind === 'closed') {
-    let remaining = work.requests ?? Number.POSITIVE_INFINITY;
-    const deadline = work.durationMs === null ? Number.POSITIVE_INFINITY : t0 + work.durationMs;
-    const slot = async (): Promise<void> => {
-      // The first send of each slot is not a lag sample: at the stage start every slot is free at once
-      // and N prompts are built one after the other — a one-off burst, not a generator that falls behind.
-      let freeAt: number | null = null;
-      while (!stop.aborted && remaining > 0 && performance.now() < deadline) {
-        remaining--;
-        const state = await sessions.take(stop);
-        if (!state) return;
-        if (performance.now() >= deadline) {
-          pool.release(state);
-          sessions.wake();
-          return;
-        }
-        const since = freeAt;
-        await runTurn(state, () => {
-          if (since !== null) recordMs(lag, performance.now() - since);
-        });
-        freeAt = performance.now();
-      }
-    };
-    await Promise.all(Array.from({ length: work.slots }, slot));
-  } else {
-    const inflight = new Set<Promise<void>>();
-    for (const { offsetMs } of work.sends) {
-      await sleepUntil(t0 + offsetMs, stop);
-      const state = await sessions.take(stop);
-      if (!state) break;
-      const p = runTurn(state, () => recordMs(lag, performance.now() - (t0 + offsetMs)));
-      inflight.add(p);
-      void p.then(() => inflight.delete(p));
-    }
-    await Promise.all(inflight);
   }
 
-  loop.disable();
-  const overMs = (p: number): number =>
-    loop.count === 0 ? 0 : round1(Math.max(0, loop.percentile(p) / 1e6 - EVENT_LOOP_RESOLUTION_MS));
-  const partial: StagePartial = {
-    sent: tally.sent,
-    completed: tally.completed,
-    errors: tally.errors,
-    lastSendOffsetMs: tally.lastSend === null ? null : r3(tally.lastSend),
-    scheduleLag: encodeHistogram(lag),
-    eventLoopLagMs: { p50: overMs(50), p99: overMs(99) },
-    clampedDurations: tally.clamped,
-  };
-  lag.destroy();
-  return partial;
+  partial(): StagePartial {
+    this.loop.disable();
+    const overMs = (p: number): number =>
+      this.loop.count === 0
+        ? 0
+        : round1(Math.max(0, this.loop.percentile(p) / 1e6 - EVENT_LOOP_RESOLUTION_MS));
+    return {
+      sent: this.sent,
+      completed: this.completed,
+      errors: this.errors,
+      lastSendOffsetMs: this.lastSend === null ? null : r3(this.lastSend),
+      scheduleLag: encodeHistogram(this.lag),
+      eventLoopLagMs: { p50: overMs(50), p99: overMs(99) },
+      clampedDurations: this.clamped,
+    };
+  }
+
+  dispose(): void {
+    this.loop.disable();
+    this.sessions.dispose();
+    this.lag.destroy();
+  }
 }
 
 /** A stage's share for one partition (shard, worker): concurrency slots, requests, planned sends. */

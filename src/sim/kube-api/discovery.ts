@@ -13,7 +13,8 @@ export interface ResourceInfo {
   namespaced: boolean;
   verbs: string[];
   shortNames?: string[];
-  subresources?: { name: string; kind: string; verbs: string[] }[];
+  /** group/version of the subresource's kind when it differs (Scale is autoscaling/v1) */
+  subresources?: { name: string; kind: string; verbs: string[]; group?: string; version?: string }[];
   /** fields a fieldSelector may name */
   fields: string[];
 }
@@ -55,6 +56,15 @@ export const RESOURCES: readonly ResourceInfo[] = [
     namespaced: true,
     verbs: ['get', 'list', 'patch', 'watch'],
     shortNames: ['deploy'],
+    subresources: [
+      {
+        name: 'scale',
+        kind: 'Scale',
+        verbs: ['get', 'patch', 'update'],
+        group: 'autoscaling',
+        version: 'v1',
+      },
+    ],
     fields: META_FIELDS,
   },
   {
@@ -167,6 +177,7 @@ export function legacyResourceList(group: string, version: string): unknown {
         name: `${r.resource}/${s.name}`,
         singularName: '',
         namespaced: r.namespaced,
+        ...(s.group ? { group: s.group, version: s.version } : {}),
         kind: s.kind,
         verbs: s.verbs,
       });
@@ -206,7 +217,7 @@ export function aggregatedDiscovery(which: 'legacy' | 'groups', v: 'v2' | 'v2bet
         if (r.subresources) {
           entry.subresources = r.subresources.map((s) => ({
             subresource: s.name,
-            responseKind: { group, version, kind: s.kind },
+            responseKind: { group: s.group ?? group, version: s.version ?? version, kind: s.kind },
             verbs: s.verbs,
           }));
         }

@@ -82,7 +82,11 @@ export function proxyToPod(
       const why = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : err.message;
       reject(serviceUnavailable(`error trying to reach service: dial tcp ${host}:${port}: ${why}`));
     });
-    res.on('close', () => upstream.destroy());
+    res.on('close', () => {
+      // The caller went away (or the answer is complete): stop talking to the pod.
+      upstream.destroy();
+      resolve();
+    });
     upstream.end(body);
   });
 }

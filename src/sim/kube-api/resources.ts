@@ -28,6 +28,7 @@ import {
 import type { KubeObject } from './store.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch.ts';
+import { handleScale } from './scale.ts';
 
 export interface HandlerContext {
   cluster: SimCluster;
@@ -110,10 +111,14 @@ export async function handleResource(
     (!r.namespaced && r.resource !== 'namespaces' && info.namespace)
   )
     throw pathNotFound();
+  if (info.subresource === 'scale' && r.resource === 'deployments') {
+    return handleScale(ctx.cluster, info, req.contentType, req.body);
+  }
   if (info.subresource) throw pathNotFound();
   const store = ctx.cluster.store;
   const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
-  const ns = r.namespaced ? info.namespace : undefined;
+  // No namespace in the path (/api/v1/pods, `kubectl get pods -A`) means every namespace.
+  const ns = r.namespaced && info.namespace ? info.namespace : undefined;
 
   switch (info.verb) {
     case 'list': {

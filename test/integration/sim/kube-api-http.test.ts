@@ -122,6 +122,32 @@ describe('embedded Kubernetes API over HTTP', () => {
     ).toEqual([]);
   });
 
+  it('lists pods of every namespace at /api/v1/pods (kubectl get pods -A)', async () => {
+    const { body } = await getJson('/api/v1/pods', { headers: { accept: TABLE_ACCEPT } });
+    expect(body.rows.map((r: any) => r.object.metadata.namespace)).toEqual(['llm-d', 'llm-d', 'llm-d']);
+  });
+
+  it('scales the Deployment through its scale subresource', async () => {
+    const path = '/apis/apps/v1/namespaces/llm-d/deployments/llama-decode/scale';
+    expect((await getJson(path)).body).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 3 },
+    });
+    const patch = (replicas: number) =>
+      getJson(path, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ spec: { replicas } }),
+      });
+    expect((await patch(2)).body.spec).toEqual({ replicas: 2 });
+    await cluster.whenReady(10_000);
+    expect(await podNames()).toHaveLength(2);
+    await patch(3);
+    await cluster.whenReady(10_000);
+    expect(await podNames()).toHaveLength(3);
+  });
+
   it.each([
     ['status.phase=Running', 3],
     ['status.phase!=Running', 0],

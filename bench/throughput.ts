@@ -1,0 +1,136 @@
+// Figure 1: requests/s of ramp-load (non-streaming and streaming) next to autocannon and wrk, on the
+// same endpoint (one zero-latency vLLM pod in its own process, pinned to the other CPU), the same
+// concurrency and, for the fixed-body tools, ramp-load's own first request body.
+import { join } from 'node:path';
+import { firstRequestBody, shapeFlags, type BenchShape } from './body.ts';
+import { startPods, type PodsProcess } from './pods.ts';
+import { cpuSeconds } from './procs.ts';
+import { ensureWrk, runAutocannon, runRampLoad, runWrk, writeWrkScript, type ToolResult } from './tools.ts';
+import { median } from './stats.ts';
+
+export interface ThroughputOptions {
+  dir: string;
+  concurrency: number;
+  seconds: number;
+  rounds: number;
+  loadCpu: number | null;
+  serverCpu: number | null;
+  log: (line: string) => void;
+}
+
+export interface ToolFigure {
+  /** median over the rounds */
+  rps: number;
+  perRound: number[];
+  errors: number;
+  /** the pod process's CPU use while this tool ran, % of one core (median) */
+  serverCpuPct: number;
+  /** ramp-load only: its stage marks' schedule lag and event-loop lag p99 (worst round) */
+  scheduleLagP99Ms?: number;
+  eventLoopLagP99Ms?: number;
+  generatorLimited?: boolean;
+}
+
+export interface ThroughputResult {
+  concurrency: number;
+  seconds: number;
+  rounds: number;
+  body: { bytes: number; maxTokens: number };
+  wrk: ToolFigure | null;
+  wrkNote?: string;
+  autocannon: ToolFigure;
+  rampLoad: ToolFigure;
+  rampLoadStream: ToolFigure;
+}
+
+export const THROUGHPUT_SHAPE: Omit<BenchShape, 'sessions'> = {
+  model: 'meta-llama/Llama-3.2-3B-Instruct',
+  seed: 7,
+  // One-turn conversations: every ramp-load request has the same shape as the fixed body (a ~50-token
+  // system prompt, a ~40-token question, up to 16 tokens back) instead of a growing history.
+  turns: 1,
+  systemPromptTokens: 50,
+  userTokens: 40,
+  maxTokens: 16,
+};
+
+interface Sample {
+  result: ToolResult;
+  serverCpuPct: number;
+  lag?: { schedule: number; loop: number; limited: boolean };
+}
+
+function figure(samples: Sample[]): ToolFigure {
+  const f: ToolFigure = {
+    rps: median(samples.map((s) => s.result.rps)),
+    perRound: samples.map((s) => Math.round(s.result.rps)),
+    errors: samples.reduce((n, s) => n + s.result.errors, 0),
+    serverCpuPct: median(samples.map((s) => s.serverCpuPct)),
+  };
+  const lags = samples.map((s) => s.lag).filter((l) => l !== undefined);
+  if (lags.length > 0) {
+    f.scheduleLagP99Ms = Math.max(...lags.map((l) => l.schedule));
+    f.eventLoopLagP99Ms = Math.max(...lags.map((l) => l.loop));
+    f.generatorLimited = lags.some((l) => l.limited);
+  }
+  return f;
+}
+
+async function measured(pods: PodsProcess, go: () => Promise<Omit<Sample, 'serverCpuPct'>>): Promise<Sample> {
+  const cpu0 = cpuSeconds(pods.pid);
+  const t0 = performance.now();
+  const s = await go();
+  const wall = (performance.now() - t0) / 1000;
+  return { ...s, serverCpuPct: Math.round(((cpuSeconds(pods.pid) - cpu0) / wall) * 100) };
+}
+
+export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const shape: BenchShape = { ...THROUGHPUT_SHAPE, sessions: o.concurrency };
+  const body = await firstRequestBody(shape, false, Date.now());
+  const wrkNote = ensureWrk();
+  const script = writeWrkScript(o.dir, body);
+  const pods = await startPods({ pods: 1, latency: { prefillOverheadMs: 0, prefillPerTokenMs: 0, interTokenMs: 0 }, cpu: o.serverCpu });
+  const base = (pods.state.pods[0] as { url: string }).url;
+  const url = `${base}/v1/chat/completions`;
+  const c = o.concurrency;
+  const samples = { wrk: [] as Sample[], autocannon: [] as Sample[], ramp: [] as Sample[], rampStream: [] as Sample[] };
+  try {
+    // Warm the pod's JIT so the first tool measured is not the one that pays for it.
+    await runAutocannon({ url, body, connections: c, seconds: 2, cpu: o.loadCpu });
+    for (let round = 1; round <= o.rounds; round++) {
+      o.log(`throughput round ${round}/${o.rounds} (${c} connections, ${o.seconds}s each)`);
+      if (!wrkNote) samples.wrk.push(await measured(pods, async () => ({ result: await runWrk({ url, script, connections: c, seconds: o.seconds, cpu: o.loadCpu }) })));
+      samples.autocannon.push(await measured(pods, async () => ({ result: await runAutocannon({ url, body, connections: c, seconds: o.seconds, cpu: o.loadCpu }) })));
+      for (const stream of [false, true]) {
+        const out = join(o.dir, `throughput-${stream ? 'stream' : 'nostream'}-${round}.jsonl`);
+        const args = [
+          '--gateway-url', base, '--stages', `${c}x${o.seconds}s`, ...shapeFlags(shape),
+          '--max-error-rate', '1', ...(stream ? [] : ['--no-stream']),
+        ];
+        const sample = await measured(pods, async () => {
+          const { marks } = await runRampLoad({ args, out, cpu: o.loadCpu });
+          const m = marks[marks.length - 1];
+          if (!m) throw new Error(`ramp-load wrote no stage mark (${out})`);
+          return {
+            result: { requests: m.completed, seconds: (m.endMs - m.startMs) / 1000, rps: m.achievedRps, errors: m.errors },
+            lag: { schedule: m.scheduleLagMs.p99, loop: m.eventLoopLagMs.p99, limited: m.generatorLimited },
+          };
+        });
+        (stream ? samples.rampStream : samples.ramp).push(sample);
+      }
+    }
+  } finally {
+    await pods.stop();
+  }
+  return {
+    concurrency: c,
+    seconds: o.seconds,
+    rounds: o.rounds,
+    body: { bytes: Buffer.byteLength(body), maxTokens: shape.maxTokens },
+    wrk: samples.wrk.length ? figure(samples.wrk) : null,
+    ...(wrkNote ? { wrkNote } : {}),
+    autocannon: figure(samples.autocannon),
+    rampLoad: figure(samples.ramp),
+    rampLoadStream: figure(samples.rampStream),
+  };
+}
