@@ -2,7 +2,7 @@
 // wrk (C, the reference for what one core can send), autocannon (Node, undici-free HTTP/1.1 client),
 // and ramp-load itself through the CLI, exactly as users run it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageMark } from '../src/types.ts';
 import { NODE, pinned, run } from './procs.ts';
@@ -51,9 +51,9 @@ export function writeWrkScript(dir: string, body: string): string {
 export async function runWrk(opts: { url: string; script: string; connections: number; seconds: number; cpu: number | null }): Promise<ToolResult> {
   const [cmd, args] = pinned(opts.cpu, WRK, ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '-s', opts.script, opts.url]);
   const { stdout } = await run(cmd, args);
-  const requests = Number(/(\d+) requests in ([\d.]+)(ms|s|m)/.exec(stdout)?.[1]);
-  const m = /\d+ requests in ([\d.]+)(ms|s|m)/.exec(stdout);
-  const seconds = m ? Number(m[1]) * ({ ms: 0.001, s: 1, m: 60 }[m[2] as 'ms' | 's' | 'm']) : NaN;
+  const m = /(\d+) requests in ([\d.]+)(ms|s|m)\b/.exec(stdout);
+  const requests = m ? Number(m[1]) : NaN;
+  const seconds = m ? Number(m[2]) * { ms: 0.001, s: 1, m: 60 }[m[3] as 'ms' | 's' | 'm'] : NaN;
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const socketErrors = sock ? sock.slice(1).reduce((s, v) => s + Number(v), 0) : 0;
@@ -73,6 +73,8 @@ export async function runAutocannon(opts: { url: string; body: string; connectio
 
 /** `kv-cache-bench ramp-load …` to the end; its stage marks. Exit 1 (a guard stopped it) is a figure too. */
 export async function runRampLoad(opts: { args: string[]; out: string; cpu: number | null; nodeArgs?: string[] }): Promise<{ marks: StageMark[]; stderr: string }> {
+  // ramp-load appends: start from empty files so only this run's records are read back.
+  for (const f of [opts.out, `${opts.out}.stages.jsonl`]) rmSync(f, { force: true });
   const [cmd, args] = pinned(opts.cpu, NODE, [
     ...(opts.nodeArgs ?? []), CLI, 'ramp-load', ...opts.args, '--out', opts.out, '--log-level', 'warn',
   ]);

@@ -9,13 +9,21 @@ import { createLogger } from '../log.ts';
 import { templateDate } from '../tokenize/chat-template.ts';
 import { WHOLE } from '../workload/plan.ts';
 import type { StageSpec } from '../workload/stages.ts';
+import type { RequestRecord, StageMark } from '../types.ts';
 import { buildSessionPool, dateSource, generateRunId, newChatClient, shardLabel } from './driver.ts';
 import { localExecutor, maxConcurrencyOf, type ExecutorSetup, type StageExecutor } from './executor.ts';
 import { RunGuard } from './guard.ts';
-import type { RampLoadOptions, RampResult, WarmupOptions, WarmupResult, WarmupState } from './options.ts';
+import type {
+  LoadOptions,
+  RampLoadOptions,
+  RampResult,
+  WarmupOptions,
+  WarmupResult,
+  WarmupState,
+} from './options.ts';
 import { runStage } from './runner.ts';
 import { startScrapeLoop } from './scrape-loop.ts';
-import { fanOut, progressSink, recordFileSink, stageMarkFileSink } from './sinks.ts';
+import { fanOut, progressSink, recordFileSink, stageMarkFileSink, type RequestSink } from './sinks.ts';
 import { buildStageMark, mergePartials } from './stage-mark.ts';
 import { checkWarmupState, writeWarmupState } from './warmup-state.ts';
 
@@ -25,17 +33,59 @@ export { readWarmupState } from './warmup-state.ts';
 /** Warm-up is small; more than this many at once would only queue at the server. */
 export const WARMUP_CONCURRENCY = 32;
 
-/** Stops the run once, for the first reason (SIGTERM, error rate, unreachable gateway). */
-class Stopper {
-  reason: Error | undefined;
-  private readonly onStop: () => void;
-  constructor(onStop: () => void) {
-    this.onStop = onStop;
+/**
+ * What stops a run, once, for the first reason: SIGTERM (Interrupted), the error-rate guard (RunFailed)
+ * or a gateway never reached (TargetError). `settle()` throws that reason after the files are closed.
+ */
+class RunControl {
+  private readonly guard: RunGuard;
+  private readonly io: Io;
+  private reason: Error | undefined;
+  onStop: () => void = () => undefined;
+  private readonly onSignal = (): void => this.stop(new Interrupted());
+
+  constructor(opts: LoadOptions, io: Io) {
+    this.guard = new RunGuard({ maxErrorRate: opts.maxErrorRate, gatewayUrl: opts.gatewayUrl });
+    this.io = io;
   }
+
+  get stopped(): boolean {
+    return this.reason !== undefined;
+  }
+
+  get counts(): { requests: number; errors: number } {
+    return { requests: this.guard.total, errors: this.guard.errors };
+  }
+
+  /** Starts listening for SIGTERM (io.signal). */
+  watchSignal(): void {
+    this.io.signal.addEventListener('abort', this.onSignal);
+    if (this.io.signal.aborted) this.onSignal();
+  }
+
+  /** Records go to the sinks first, then the guard judges them. */
+  emitter(sinks: RequestSink): (record: RequestRecord, errorCode: string | undefined) => void {
+    return (record, errorCode) => {
+      sinks.record(record);
+      const stop = this.guard.observe(record, errorCode);
+      if (stop) this.stop(stop);
+    };
+  }
+
   stop(reason: Error): void {
     if (this.reason) return;
     this.reason = reason;
     this.onStop();
+  }
+
+  dispose(): void {
+    this.io.signal.removeEventListener('abort', this.onSignal);
+  }
+
+  settle(): void {
+    if (this.reason) throw this.reason;
+    const unreachable = this.guard.finish();
+    if (unreachable) throw unreachable;
   }
 }
 
@@ -51,12 +101,11 @@ export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResu
   const slots = Math.min(pool.size, WARMUP_CONCURRENCY);
   const client = newChatClient(opts, slots);
   const sinks = fanOut([recordFileSink(opts.out), progressSink(io.stderr)]);
-  const guard = new RunGuard({ maxErrorRate: opts.maxErrorRate, gatewayUrl: opts.gatewayUrl });
   const abort = new AbortController();
-  const stopper = new Stopper(() => abort.abort());
-  const onSignal = (): void => stopper.stop(new Interrupted());
-  io.signal.addEventListener('abort', onSignal);
-  if (io.signal.aborted) onSignal();
+  const control = new RunControl(opts, io);
+  control.onStop = () => abort.abort();
+  control.watchSignal();
+  const emit = control.emitter(sinks);
   const spec: StageSpec = {
     kind: 'closed',
     spec: 'warmup',
@@ -75,11 +124,7 @@ export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResu
         transport: client,
         dateString: dateSource(opts.pinDate ? dateString : null, () => io.now()),
         now: () => io.now(),
-        emit: (record, outcome) => {
-          sinks.record(record);
-          const stop = guard.observe(record, outcome.errorCode);
-          if (stop) stopper.stop(stop);
-        },
+        emit: (record, outcome) => emit(record, outcome.errorCode),
         stop: abort.signal,
       },
       0,
@@ -93,7 +138,7 @@ export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResu
       generatorLimited: false,
     });
   } finally {
-    io.signal.removeEventListener('abort', onSignal);
+    control.dispose();
     sinks.close();
     await client.close();
   }
@@ -110,10 +155,8 @@ export async function runWarmup(opts: WarmupOptions, io: Io): Promise<WarmupResu
   };
   const sessionsFile = opts.sessionsOut ?? `${opts.out}.sessions.json`;
   writeWarmupState(sessionsFile, state);
-  if (stopper.reason) throw stopper.reason;
-  const unreachable = guard.finish();
-  if (unreachable) throw unreachable;
-  return { runId, requests: guard.total, errors: guard.errors, recordsFile: opts.out, sessionsFile, state };
+  control.settle();
+  return { runId, ...control.counts, recordsFile: opts.out, sessionsFile, state };
 }
 
 export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampResult> {
@@ -127,9 +170,7 @@ export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampRe
   const pinnedDate = opts.pinDate ? (state?.dateString ?? templateDate(io.now())) : null;
   const stagesFile = opts.stageOut ?? `${opts.out}.stages.jsonl`;
   const sinks = fanOut([recordFileSink(opts.out), stageMarkFileSink(stagesFile), progressSink(io.stderr)]);
-  const guard = new RunGuard({ maxErrorRate: opts.maxErrorRate, gatewayUrl: opts.gatewayUrl });
-  let executor: StageExecutor | undefined;
-  const stopper = new Stopper(() => executor?.stop());
+  const control = new RunControl(opts, io);
   const setup: ExecutorSetup = {
     opts,
     part,
@@ -138,57 +179,42 @@ export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampRe
     pinnedDate,
     ...(state ? { carried: { sessions: state.sessions, dateString: state.dateString } } : {}),
     maxConcurrency: maxConcurrencyOf(opts.stages),
-    emit: (record, errorCode) => {
-      sinks.record(record);
-      const stop = guard.observe(record, errorCode);
-      if (stop) stopper.stop(stop);
-    },
+    emit: control.emitter(sinks),
   };
-  const onSignal = (): void => stopper.stop(new Interrupted());
-  const marks = [];
+  const marks: StageMark[] = [];
   let clamped = 0;
   const scrapesFile = opts.scrape ? (opts.scrape.out ?? `${opts.out}.scrapes.jsonl`) : undefined;
   const scrape =
     opts.scrape && scrapesFile ? startScrapeLoop({ ...opts.scrape, out: scrapesFile }, io, log) : undefined;
+  let executor: StageExecutor | undefined;
   try {
     const exec =
       opts.workers > 1
         ? await (await import('./workers.ts')).workerExecutor(setup, opts.workers)
         : await localExecutor(setup, io);
     executor = exec;
-    io.signal.addEventListener('abort', onSignal);
-    if (io.signal.aborted) onSignal();
-    for (let k = 0; k < opts.stages.length && !stopper.reason; k++) {
+    control.onStop = () => exec.stop();
+    control.watchSignal();
+    for (let k = 0; k < opts.stages.length && !control.stopped; k++) {
       const spec = opts.stages[k] as StageSpec;
       const startMs = io.now();
-      const partials = await exec.runStage(k + 1, spec);
-      const measure = mergePartials(partials, { startMs, endMs: io.now() });
+      const measure = mergePartials(await exec.runStage(k + 1, spec), { startMs, endMs: io.now() });
       clamped += measure.clampedDurations;
-      const mark = buildStageMark({
-        runId,
-        ...(shard !== undefined ? { shard } : {}),
-        stage: k + 1,
-        spec,
-        part,
-        measure,
-      });
+      const mark = buildStageMark({ runId, ...(shard ? { shard } : {}), stage: k + 1, spec, part, measure });
       sinks.stageEnd(mark);
       marks.push(mark);
     }
   } finally {
-    io.signal.removeEventListener('abort', onSignal);
+    control.dispose();
     await scrape?.stop();
     await executor?.close();
     sinks.close();
   }
   if (clamped > 0) log.warn({ clamped }, 'negative durations clamped to 0 (clock stepped back)');
-  if (stopper.reason) throw stopper.reason;
-  const unreachable = guard.finish();
-  if (unreachable) throw unreachable;
+  control.settle();
   return {
     runId,
-    requests: guard.total,
-    errors: guard.errors,
+    ...control.counts,
     marks,
     recordsFile: opts.out,
     stagesFile,

@@ -222,7 +222,8 @@ export function renderHtml(report: Report, details: HtmlDetails): string {
       groupedBars({
         title: 'TTFT percentiles per stage (ms)',
         groups,
-        yFormat: (y) => ms(y),
+        // Round axis ticks print as integers; other values (the bars' tooltips) as the tables do.
+        yFormat: (y) => (Number.isInteger(y) ? String(y) : ms(y)),
         series: [
           { name: 'p50', color: PALETTE[0] as string, values: per.map((p) => p.p50) },
           { name: 'p95', color: PALETTE[1] as string, values: per.map((p) => p.p95) },

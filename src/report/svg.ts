@@ -26,6 +26,26 @@ function n(x: number): string {
   return Number.isFinite(x) ? String(Math.round(x * 10) / 10) : '0';
 }
 
+/**
+ * Rough width of `text` in px: the renderer is pure and has no font metrics, so it assumes a wide average
+ * glyph (0.62 em of a sans-serif) and leaves the surplus as margin. Keeps pod names from being clipped.
+ */
+export function textWidth(text: string, fontSize: number): number {
+  return Math.ceil(text.length * fontSize * 0.62);
+}
+
+/**
+ * An axis maximum at or above `x` whose quarters are round numbers (the charts draw 4 tick intervals):
+ * the smallest of 1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8 × 10^k, e.g. 109 → 120 (0, 30, 60, 90, 120).
+ */
+export function niceMax(x: number): number {
+  if (!(x > 0) || !Number.isFinite(x)) return 1;
+  const scale = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8])
+    if (m * scale >= x * (1 - 1e-9)) return Number((m * scale).toPrecision(6));
+  return 10 * scale;
+}
+
 export interface Series {
   name: string;
   color: string;
@@ -47,7 +67,7 @@ export function lineChart(opts: {
   const h = opts.height ?? 260;
   const m = { l: 52, r: 16, t: 28, b: 40 };
   const xs = opts.series.flatMap((s) => s.points.map((p) => p.x));
-  const xMax = Math.max(1e-9, ...xs);
+  const xMax = niceMax(Math.max(0, ...xs));
   const px = (x: number): number => m.l + (x / xMax) * (w - m.l - m.r);
   const py = (y: number): number => h - m.b - (Math.min(y, opts.yMax) / opts.yMax) * (h - m.t - m.b);
   const parts: string[] = [];
@@ -58,8 +78,14 @@ export function lineChart(opts: {
       `<text x="${m.l - 6}" y="${n(py(y) + 4)}" text-anchor="end" font-size="11">${esc(opts.yFormat(y))}</text>`,
     );
   }
+  for (let i = 0; i <= 4; i++) {
+    const x = (xMax * i) / 4;
+    parts.push(
+      `<text x="${n(px(x))}" y="${h - m.b + 14}" text-anchor="middle" font-size="10" fill="#555">${String(Number(x.toPrecision(3)))}</text>`,
+    );
+  }
   parts.push(
-    `<text x="${(m.l + w - m.r) / 2}" y="${h - 8}" text-anchor="middle" font-size="11">${esc(opts.xLabel)} (0–${n(xMax)})</text>`,
+    `<text x="${(m.l + w - m.r) / 2}" y="${h - 6}" text-anchor="middle" font-size="11">${esc(opts.xLabel)}</text>`,
   );
   opts.series.forEach((s, i) => {
     let d = '';
@@ -100,14 +126,19 @@ export function barChart(opts: {
 }): string {
   const w = opts.width ?? 640;
   const rowH = 24;
-  const labelW = 180;
+  // Label and value columns as wide as their longest text (pod names run to 30+ characters), the bar
+  // keeping at least a third of the width.
+  const widest = (texts: string[]): number => Math.max(0, ...texts.map((t) => textWidth(t, 12)));
+  const labelW = 150;
+  const textW = Math.min(w / 3, widest(opts.rows.map((r) => r.text)) + 12);
+  const barW = w - labelW - textW;
   const h = 12 + opts.rows.length * rowH;
   const parts = opts.rows.map((r, i) => {
     const y = 6 + i * rowH;
-    const bw = opts.max > 0 ? (Math.max(0, r.value) / opts.max) * (w - labelW - 80) : 0;
+    const bw = opts.max > 0 ? (Math.min(Math.max(0, r.value), opts.max) / opts.max) * barW : 0;
     return (
-      `<text x="${labelW - 6}" y="${y + 15}" text-anchor="end" font-size="12">${esc(r.label)}</text>` +
-      `<rect x="${labelW}" y="${y + 3}" width="${n(bw)}" height="${rowH - 8}" fill="${r.color ?? PALETTE[0]}"/>` +
+      `<text x="${n(labelW - 6)}" y="${y + 15}" text-anchor="end" font-size="12">${esc(r.label)}</text>` +
+      `<rect x="${n(labelW)}" y="${y + 3}" width="${n(bw)}" height="${rowH - 8}" fill="${r.color ?? PALETTE[0]}"/>` +
       `<text x="${n(labelW + bw + 6)}" y="${y + 15}" font-size="12">${esc(r.text)}</text>`
     );
   });
@@ -126,7 +157,7 @@ export function groupedBars(opts: {
   const w = opts.width ?? 640;
   const h = opts.height ?? 240;
   const m = { l: 52, r: 16, t: 28, b: 36 };
-  const max = Math.max(1e-9, ...opts.series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
+  const max = niceMax(Math.max(0, ...opts.series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
   const gw = (w - m.l - m.r) / Math.max(1, opts.groups.length);
   const bw = (gw * 0.8) / Math.max(1, opts.series.length);
   const py = (y: number): number => h - m.b - (y / max) * (h - m.t - m.b);

@@ -16,7 +16,8 @@
 //
 //   startKubeApi({ cluster, host?, port?, tls?, rbac?, kubernetesMinor?, logger? }) → { url, port, certificate?, close() }
 //     discovery (legacy + aggregated v2), pods list/get/watch/delete with label and field selectors and
-//     Table output, pods/NAME[:PORT]/proxy/PATH, deployments get/list/watch/patch, replicasets, namespaces,
+//     Table output, pods/NAME[:PORT]/proxy/PATH, deployments get/list/watch/patch and /scale, replicasets,
+//     statefulsets (always empty), namespaces,
 //     selfsubjectaccessreviews (JSON and protobuf), tekton.dev/v1 pipelineruns create/get/list/delete,
 //     minimal OpenAPI v3, Status bodies as the apiserver writes them. `tls: true` serves HTTPS with a
 //     self-signed certificate (openssl CLI); `rbac` turns on bearer tokens + RBAC (use with tls: kubectl
@@ -24,9 +25,11 @@
 //
 //   new Rbac() .grant(token, 'ns:serviceaccount', rules, namespace?) .load(roleYaml) .addToken(token, user)
 //   writeKubeconfig(path, serverUrl, token?, { namespace? })   kubeconfig with insecure-skip-tls-verify: true
+//   startLightPod({ name, namespace, port? })   a podFactory without a model: /health, /metrics, POSTs counted
 export { createCluster, SimCluster, DECODE_LABELS, type ClusterOptions, type PodFactory } from './cluster.ts';
 export { startKubeApi, type KubeApiOptions, type KubeApiServer } from './server.ts';
 export { Rbac, RbacError, serviceAccountUser, type PolicyRule, type UserInfo } from './rbac.ts';
 export { writeKubeconfig, kubeconfigYaml, type KubeconfigOptions } from './kubeconfig.ts';
 export { selfSignedCertificate, type CertificatePair } from './tls.ts';
+export { startLightPod, type LightPodHandle } from './light-pod.ts';
 export type { KubeObject, StoreEvent } from './store.ts';

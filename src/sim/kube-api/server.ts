@@ -231,8 +231,9 @@ export async function startKubeApi(opts: KubeApiOptions): Promise<KubeApiServer>
       body,
     };
     const reply = await handleResource(ctx, hreq, res, () => watches.delete(res));
-    if (reply === 'streaming') watches.add(res);
-    else sendJson(res, reply.code, reply.body);
+    if (reply === 'streaming') {
+      if (!res.writableEnded) watches.add(res);
+    } else sendJson(res, reply.code, reply.body);
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {

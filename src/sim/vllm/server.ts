@@ -158,7 +158,14 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
     let sent = 0;
     const takePieces = (upTo: number): string => {
       let text = '';
-      while (sent < answer.pieces.length && (answer.endToken[sent] as number) <= upTo)
+      // vLLM's incremental detokenizer streams each token's text as it is sampled, so content leaves
+      // with the first token (vllm/v1/engine/detokenizer.py). Pieces here are whole words: the first
+      // one goes out at token 1 even when it spans more tokens, or a client's TTFT would read
+      // (tokens of the first word − 1) × inter-token latency too late.
+      while (
+        sent < answer.pieces.length &&
+        ((answer.endToken[sent] as number) <= upTo || (sent === 0 && upTo >= 1))
+      )
         text += answer.pieces[sent++];
       return text;
     };

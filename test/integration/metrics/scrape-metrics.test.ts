@@ -12,6 +12,7 @@ import { startVllmPod } from '../../../src/sim/vllm/pod.ts';
 import { ZERO_LATENCY, type VllmPodHandle } from '../../../src/sim/contracts.ts';
 import { approxTokenizer } from '../../../src/tokenize/tokenizer.ts';
 import { takeSnapshotWith, type TakeSnapshotOptions } from '../../../src/metrics/take-snapshot.ts';
+import { main } from '../../../src/cli.ts';
 import type { PodControl, PodInfo } from '../../../src/kube/types.ts';
 import type { Io } from '../../../src/io.ts';
 import type { Snapshot } from '../../../src/types.ts';
@@ -29,6 +30,15 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
       stderr: e.stderr,
     }),
   );
+}
+
+/** The same entry as bin.ts, without a process per bad-input case. */
+async function inProcess(args: string[]): Promise<{ code: number; stderr: string }> {
+  const stderr = new PassThrough();
+  let err = '';
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(args, { ...io(), stderr });
+  return { code, stderr: err };
 }
 
 function listen(handler: (req: IncomingMessage, body: string) => [number, string]): Promise<Server> {
@@ -214,7 +224,7 @@ describe('scraping pods over HTTP', () => {
     [['--via', 'pod-ip', '--urls', 'http://x/metrics'], /--urls is only read with --via urls/],
     [['--metrics-port', '70000'], /--metrics-port 70000 is not a port number/],
   ])('scrape-metrics %j exits 2 with one line', async (args, message) => {
-    const r = await cli(['scrape-metrics', ...args, '--out', join(dir, 'bad.json')]);
+    const r = await inProcess(['scrape-metrics', ...args, '--out', join(dir, 'bad.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

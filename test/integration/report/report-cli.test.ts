@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
+import { main } from '../../../src/cli.ts';
 import type { Report, RequestRecord, Snapshot } from '../../../src/types.ts';
 
 const run = promisify(execFile);
@@ -24,6 +26,24 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
       stderr: e.stderr,
     }),
   );
+}
+
+/** The same entry as bin.ts without a process per case (bad-input cases are many and each spawn costs ~1 s). */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(['report', ...args], {
+    stdout,
+    stderr,
+    env: {},
+    now: () => Date.now(),
+    signal: new AbortController().signal,
+  });
+  return { code, stdout: out, stderr: err };
 }
 
 function snapshot(takenAt: string, q: [number, number], h: [number, number], model = 'm'): Snapshot {
@@ -159,7 +179,7 @@ describe('kv-cache-bench report', () => {
   });
 
   it('honours --min-hit-rate', async () => {
-    const r = await cli([
+    const r = await inProcess([
       '--before',
       f('before.json'),
       '--after',
@@ -219,7 +239,7 @@ describe('kv-cache-bench report', () => {
     ],
     ['a missing --after', () => ['--before', f('before.json')], /after/],
   ])('exits 2 on %s, with one line on stderr', async (_what, args, message) => {
-    const r = await cli([...args(), '--out-dir', f('out-bad')]);
+    const r = await inProcess([...args(), '--out-dir', f('out-bad')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -104,6 +104,7 @@ describe('embedded Kubernetes API over HTTP', () => {
     const legacy = await getJson('/apis/apps/v1');
     expect(legacy.body.resources.map((r: any) => r.name)).toEqual([
       'deployments',
+      'deployments/scale',
       'replicasets',
       'statefulsets',
     ]);

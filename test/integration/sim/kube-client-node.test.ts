@@ -123,6 +123,31 @@ describe('@kubernetes/client-node against the embedded API', () => {
     await env.cluster.whenReady(10_000);
   });
 
+  it('keeps an informer in step across a dropped watch: it re-watches from its resourceVersion and sees the delete', async () => {
+    const list = () => core.listNamespacedPod({ namespace: 'llm-d', labelSelector: SELECTOR });
+    const informer = k8s.makeInformer(env.kc, '/api/v1/namespaces/llm-d/pods', list, SELECTOR);
+    const deleted: string[] = [];
+    const gone = new Promise<void>((resolve) =>
+      informer.on('delete', (pod) => {
+        deleted.push(pod.metadata!.name!);
+        resolve();
+      }),
+    );
+    await informer.start();
+    try {
+      expect(informer.list('llm-d')).toHaveLength(3);
+      expect(env.cluster.dropWatches()).toBeGreaterThanOrEqual(1);
+      // Deleted as the informer re-watches from its last resourceVersion: from the replayed history or live.
+      const victim = env.cluster.store.list('pods', 'llm-d')[0]!.metadata.name;
+      await env.cluster.deletePod(victim, { gracePeriodSeconds: 0 });
+      await gone;
+      expect(deleted).toEqual([victim]);
+      await env.cluster.whenReady(10_000);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('restarts the Deployment with a strategic-merge patch of the restartedAt annotation', async () => {
     const apps = env.kc.makeApiClient(k8s.AppsV1Api);
     const before = new Set(env.cluster.store.list('pods', 'llm-d').map((p) => p.metadata.uid));

@@ -141,7 +141,10 @@ describe('parseFloatToken', () => {
     expect(parseFloatToken(token)).toBe(value);
   });
 
-  it.each([[''], ['abc'], ['Infinity'], ['0x1f'], ['1,5'], ['constructor'], ['__proto__']])('refuses %j', (token) => {
-    expect(parseFloatToken(token)).toBeUndefined();
-  });
+  it.each([[''], ['abc'], ['Infinity'], ['0x1f'], ['1,5'], ['constructor'], ['__proto__']])(
+    'refuses %j',
+    (token) => {
+      expect(parseFloatToken(token)).toBeUndefined();
+    },
+  );
 });

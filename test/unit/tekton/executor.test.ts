@@ -77,6 +77,17 @@ spec:
 ---
 apiVersion: tekton.dev/v1
 kind: Task
+metadata: {name: whoami}
+spec:
+  results:
+    - {name: kubeconfig}
+  steps:
+    - name: read
+      image: node:24
+      command: [node, -e, "require('fs').writeFileSync(process.argv[1], process.env.KUBECONFIG ?? 'unset')", "$(results.kubeconfig.path)"]
+---
+apiVersion: tekton.dev/v1
+kind: Task
 metadata: {name: secret-env}
 spec:
   params:
@@ -162,6 +173,7 @@ finally:
     `params:\n  - {name: bytes}\nresults:\n  - {name: blob, value: "$(tasks.b.results.blob)"}\ntasks:\n  - {name: b, taskRef: {name: big-result}, params: [{name: bytes, value: "$(params.bytes)"}]}`,
   ),
   pipeline('secret', `params:\n  - {name: secret}\ntasks:\n  - {name: s, taskRef: {name: secret-env}, params: [{name: secret, value: "$(params.secret)"}]}`),
+  pipeline('whoami', `tasks:\n  - {name: w, taskRef: {name: whoami}}`),
   pipeline('slow', `tasks:\n  - {name: s, taskRef: {name: sleep}}\nfinally:\n  - {name: f, taskRef: {name: echo}, params: [{name: word, value: x}]}`),
   pipeline(
     'missing-result',
@@ -259,6 +271,17 @@ describe('local Tekton executor', () => {
   ])('reads env from a Secret, leaving an optional missing one unset', async (secrets, value) => {
     const pr = await run('secret', { secret: 'api-key' }, { secrets });
     expect(pr.taskRuns.s?.results).toEqual([{ name: 'key', value }]);
+  });
+
+  it('gives steps the credentials of the run\'s ServiceAccount, and fails a run naming an unknown one', async () => {
+    const pipelineRun = pipelineRunFor('whoami');
+    pipelineRun.spec.taskRunTemplate = { serviceAccountName: 'kv-cache-bench' };
+    const serviceAccounts = { 'kv-cache-bench': { env: { KUBECONFIG: '/sa/kubeconfig' } } };
+    const ok = await runPipelineRun({ catalog, pipelineRun, serviceAccounts, dir: mkdtempSync(join(dir, 'sa-')) });
+    expect(ok.taskRuns.w?.results).toEqual([{ name: 'kubeconfig', value: '/sa/kubeconfig' }]);
+    const missing = await runPipelineRun({ catalog, pipelineRun: pipelineRunFor('whoami'), serviceAccounts, dir: mkdtempSync(join(dir, 'sa-')) });
+    expect(missing.taskRuns.w?.condition).toMatchObject({ status: 'False', reason: 'PodCreationFailed', message: 'serviceaccounts "default" not found' });
+    expect(missing.condition).toMatchObject({ status: 'False', reason: 'Failed' });
   });
 
   it('fails the run when a pipeline param without default is missing, or the pipeline does not exist', async () => {
