@@ -31,16 +31,24 @@ export async function firstRequestBody(shape: BenchShape, stream: boolean, epoch
   return body;
 }
 
-/** ramp-load's workload flags for a shape. */
-export function shapeFlags(shape: BenchShape): string[] {
+/** ramp-load's workload flags for a shape; `approx` tokenizes as the pods do, `llama3` as users run it. */
+export function shapeFlags(shape: BenchShape, tokenizer: 'approx' | 'llama3' = 'approx'): string[] {
   return [
-    '--model', shape.model,
-    '--seed', String(shape.seed),
-    '--sessions', String(shape.sessions),
-    '--turns', String(shape.turns),
-    '--system-prompt-tokens', String(shape.systemPromptTokens),
-    '--user-tokens', String(shape.userTokens),
-    '--max-tokens', String(shape.maxTokens),
-    '--tokenizer', 'approx',
+    '--model',
+    shape.model,
+    '--seed',
+    String(shape.seed),
+    '--sessions',
+    String(shape.sessions),
+    '--turns',
+    String(shape.turns),
+    '--system-prompt-tokens',
+    String(shape.systemPromptTokens),
+    '--user-tokens',
+    String(shape.userTokens),
+    '--max-tokens',
+    String(shape.maxTokens),
+    '--tokenizer',
+    tokenizer,
   ];
 }

@@ -1,8 +1,12 @@
 // The bench's target process: N simulated vLLM pods (src/sim/vllm/pod.ts) in one process of their own,
 // so the load generator under test never shares an event loop with them. Started by the bench as
 //   node bench/pods-server.ts '<json PodsServerOptions>'
-// it prints one JSON line `{"pods":[{"name","url"}…],"pid"}` once every pod listens, then serves until
-// SIGTERM/SIGINT. With --trace it also stamps each first token (see firstTokenStamps below).
+// it prints one JSON line `{"pid","pods":[{"name","url"}…]}` once every pod listens, then serves until
+// SIGTERM/SIGINT. With `firstContentFile` it also times, inside the pods' process, every streamed
+// answer from the request's arrival at the handler to the write of its first content chunk, and writes
+// those times to the file on exit: what the pods really delivered, next to what the client measured.
+import http from 'node:http';
+import { writeFileSync } from 'node:fs';
 import { startVllmPod } from '../src/sim/vllm/pod.ts';
 import { loadTokenizer } from '../src/tokenize/tokenizer.ts';
 import type { LatencyProfile, VllmPodHandle } from '../src/sim/contracts.ts';
@@ -14,6 +18,7 @@ export interface PodsServerOptions {
   maxNumSeqs: number;
   numBlocks: number;
   model: string;
+  firstContentFile?: string;
 }
 
 export interface PodsServerState {
@@ -21,8 +26,40 @@ export interface PodsServerState {
   pods: { name: string; url: string }[];
 }
 
+/** One streamed answer as the pod saw it: arrival (ms since the epoch) and arrival → first content, ms. */
+export interface FirstContentSample {
+  arrivalEpochMs: number;
+  firstContentMs: number;
+}
+
+const CONTENT = /"content":"[^"]/;
+
+/** Wraps http.createServer (which the pods call when they start) to time each answer's first content. */
+function traceFirstContent(samples: FirstContentSample[]): void {
+  const create = http.createServer.bind(http) as (h: http.RequestListener) => http.Server;
+  (http as { createServer: unknown }).createServer = (handler: http.RequestListener): http.Server =>
+    create((req, res) => {
+      const t0 = performance.now();
+      const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+      let seen = false;
+      res.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+        if (!seen && typeof chunk === 'string' && CONTENT.test(chunk)) {
+          seen = true;
+          samples.push({
+            arrivalEpochMs: performance.timeOrigin + t0,
+            firstContentMs: performance.now() - t0,
+          });
+        }
+        return write(chunk, ...rest);
+      }) as typeof res.write;
+      handler(req, res);
+    });
+}
+
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as PodsServerOptions;
+  const samples: FirstContentSample[] = [];
+  if (opts.firstContentFile) traceFirstContent(samples);
   // approx: the pods tokenize every prompt; the BPE tokenizer would make them the bottleneck.
   const tokenizer = await loadTokenizer('approx');
   const pods: VllmPodHandle[] = [];
@@ -47,6 +84,7 @@ async function main(): Promise<void> {
   const state: PodsServerState = { pid: process.pid, pods: pods.map((p) => ({ name: p.name, url: p.url })) };
   process.stdout.write(`${JSON.stringify(state)}\n`);
   const stop = (): void => {
+    if (opts.firstContentFile) writeFileSync(opts.firstContentFile, JSON.stringify(samples));
     void Promise.all(pods.map((p) => p.close())).then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

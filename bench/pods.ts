@@ -12,7 +12,14 @@ export interface PodsProcess {
 
 const SERVER = join(new URL('.', import.meta.url).pathname, 'pods-server.ts');
 
-export async function startPods(o: { pods: number; latency: LatencyProfile; cpu: number | null; maxNumSeqs?: number }): Promise<PodsProcess> {
+export async function startPods(o: {
+  pods: number;
+  latency: LatencyProfile;
+  cpu: number | null;
+  maxNumSeqs?: number;
+  /** time every streamed answer's first content inside the pods' process (pods-server.ts) */
+  firstContentFile?: string;
+}): Promise<PodsProcess> {
   const opts: PodsServerOptions = {
     pods: o.pods,
     latency: o.latency,
@@ -20,6 +27,7 @@ export async function startPods(o: { pods: number; latency: LatencyProfile; cpu:
     // 8k blocks × 16 tokens: far more than the bench's in-flight prompts; small enough for 64 pods.
     numBlocks: 8192,
     model: 'meta-llama/Llama-3.2-3B-Instruct',
+    ...(o.firstContentFile ? { firstContentFile: o.firstContentFile } : {}),
   };
   const [cmd, args] = pinned(o.cpu, NODE, [SERVER, JSON.stringify(opts)]);
   const p = start(cmd, args);

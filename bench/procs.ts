@@ -22,8 +22,30 @@ export function pinned(cpu: number | null, cmd: string, args: string[]): [string
   return [TASKSET, ['-c', String(cpu), cmd, ...args]];
 }
 
-export function start(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+const CPU_MARK = 'BENCH_CPU_SECONDS';
+
+/** Pinned, and under `/usr/bin/time` to learn the CPU time it used (see cpuSecondsOf). */
+export function pinnedCounted(cpu: number | null, cmd: string, args: string[]): [string, string[]] {
+  if (!existsSync(GNU_TIME)) return pinned(cpu, cmd, args);
+  return pinned(cpu, GNU_TIME, ['-f', `${CPU_MARK} %U %S`, cmd, ...args]);
+}
+
+/** User + system CPU seconds from pinnedCounted's line on stderr; null without /usr/bin/time. */
+export function cpuSecondsOf(stderr: string): number | null {
+  const m = new RegExp(`${CPU_MARK} ([\\d.]+) ([\\d.]+)`).exec(stderr);
+  return m ? Number(m[1]) + Number(m[2]) : null;
+}
+
+export function start(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Spawned {
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -45,7 +67,9 @@ export async function run(
   const p = start(cmd, args, opts);
   const code = await p.exited;
   if (!(opts.ok ?? [0]).includes(code ?? -1)) {
-    throw new Error(`${[cmd, ...args].join(' ')} exited ${code}: ${p.stderr().trim().split('\n').slice(-5).join(' | ')}`);
+    throw new Error(
+      `${[cmd, ...args].join(' ')} exited ${code}: ${p.stderr().trim().split('\n').slice(-5).join(' | ')}`,
+    );
   }
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
@@ -54,7 +78,10 @@ export async function run(
 export function firstJsonLine<T>(p: Spawned, timeoutMs = 60_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: p.child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`no start-up line within ${timeoutMs} ms: ${p.stderr()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no start-up line within ${timeoutMs} ms: ${p.stderr()}`)),
+      timeoutMs,
+    );
     lines.once('line', (line) => {
       clearTimeout(timer);
       lines.close();
@@ -66,7 +93,11 @@ export function firstJsonLine<T>(p: Spawned, timeoutMs = 60_000): Promise<T> {
     });
     void p.exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`exited ${code} before its start-up line: ${p.stderr().trim().split('\n').slice(-3).join(' | ')}`));
+      reject(
+        new Error(
+          `exited ${code} before its start-up line: ${p.stderr().trim().split('\n').slice(-3).join(' | ')}`,
+        ),
+      );
     });
   });
 }

@@ -31,10 +31,35 @@ export function summarise(p: Profile, top: number): string[] {
     const f = url || n.callFrame.functionName;
     file.set(f, (file.get(f) ?? 0) + us);
   }
+  // Inclusive time: a sample counts once for every distinct function on its stack.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n: ProfileNode): string =>
+    `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const n = byId.get(at);
+      if (n && n.callFrame.url.includes('/src/')) seen.add(label(n));
+    }
+    for (const k of seen) inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+  }
   const pct = (us: number): string => `${((us / total) * 100).toFixed(1).padStart(5)} %`;
   const rows = (m: Map<string, number>): string[] =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `${pct(us)}  ${k}`);
-  return [`total ${(total / 1e6).toFixed(2)} s`, '-- self time by function', ...rows(fn), '-- by file', ...rows(file)];
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => `${pct(us)}  ${k}`);
+  return [
+    `total ${(total / 1e6).toFixed(2)} s`,
+    '-- self time by function',
+    ...rows(fn),
+    '-- by file',
+    ...rows(file),
+    '-- inclusive time of project functions (src/)',
+    ...rows(inclusive),
+  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -15,20 +15,52 @@ export interface ReportScaleResult {
   reportedRequests: number;
 }
 
-export async function benchReportScale(dir: string, records: number, cpu: number | null, log: (l: string) => void): Promise<ReportScaleResult> {
+export async function benchReportScale(
+  dir: string,
+  records: number,
+  cpu: number | null,
+  log: (l: string) => void,
+): Promise<ReportScaleResult> {
   const data = join(dir, 'report-input');
   mkdirSync(data, { recursive: true });
   log(`report: writing ${records.toLocaleString('en')} synthetic records`);
-  const files = await writeSyntheticRun(data, { records, sessions: 2000, turns: 10, pods: 8, stages: 4, seed: 3, startMs: 1_767_225_600_000 });
+  const files = await writeSyntheticRun(data, {
+    records,
+    sessions: 2000,
+    turns: 10,
+    pods: 8,
+    stages: 4,
+    seed: 3,
+    startMs: 1_767_225_600_000,
+  });
   const outDir = join(dir, 'report-out');
-  const cli = [CLI, 'report', '--before', files.before, '--after', files.after, '--records', files.records, '--stages-file', files.stages, '--out-dir', outDir, '--min-hit-rate', '0'];
-  const [cmd, args] = existsSync(GNU_TIME) ? pinned(cpu, GNU_TIME, ['-v', NODE, ...cli]) : pinned(cpu, NODE, cli);
+  const cli = [
+    CLI,
+    'report',
+    '--before',
+    files.before,
+    '--after',
+    files.after,
+    '--records',
+    files.records,
+    '--stages-file',
+    files.stages,
+    '--out-dir',
+    outDir,
+    '--min-hit-rate',
+    '0',
+  ];
+  const [cmd, args] = existsSync(GNU_TIME)
+    ? pinned(cpu, GNU_TIME, ['-v', NODE, ...cli])
+    : pinned(cpu, NODE, cli);
   log('report: running');
   const t0 = performance.now();
   // Exit 1 = a gate failed: still a finished report.
   const { stderr } = await run(cmd, args, { ok: [0, 1] });
   const wall = (performance.now() - t0) / 1000;
-  const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as { requests: { total: number } };
+  const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as {
+    requests: { total: number };
+  };
   return {
     records,
     fileMb: Math.round(files.bytes / 1e5) / 10,

@@ -56,9 +56,17 @@ export function syntheticRecord(run: SyntheticRun, i: number, rand: () => number
 }
 
 /** Writes records.jsonl, stages.jsonl, before.json and after.json into dir. */
-export async function writeSyntheticRun(dir: string, run: SyntheticRun): Promise<{ records: string; stages: string; before: string; after: string; bytes: number }> {
+export async function writeSyntheticRun(
+  dir: string,
+  run: SyntheticRun,
+): Promise<{ records: string; stages: string; before: string; after: string; bytes: number }> {
   const rand = mulberry32(run.seed);
-  const paths = { records: `${dir}/records.jsonl`, stages: `${dir}/stages.jsonl`, before: `${dir}/before.json`, after: `${dir}/after.json` };
+  const paths = {
+    records: `${dir}/records.jsonl`,
+    stages: `${dir}/stages.jsonl`,
+    before: `${dir}/before.json`,
+    after: `${dir}/after.json`,
+  };
   const out = createWriteStream(paths.records);
   const queries = new Array<number>(run.pods).fill(0);
   let bytes = 0;
@@ -117,7 +125,25 @@ export async function writeSyntheticRun(dir: string, run: SyntheticRun): Promise
     model: 'meta-llama/Llama-3.2-3B-Instruct',
     pods: qs.map((q, i) => pod(i, q)),
   });
-  await writeFile(paths.before, JSON.stringify(snap('before', '2026-01-01T00:00:00Z', queries.map(() => 1000))));
-  await writeFile(paths.after, JSON.stringify(snap('after', '2026-01-01T02:00:00Z', queries.map((q) => 1000 + q))));
+  await writeFile(
+    paths.before,
+    JSON.stringify(
+      snap(
+        'before',
+        '2026-01-01T00:00:00Z',
+        queries.map(() => 1000),
+      ),
+    ),
+  );
+  await writeFile(
+    paths.after,
+    JSON.stringify(
+      snap(
+        'after',
+        '2026-01-01T02:00:00Z',
+        queries.map((q) => 1000 + q),
+      ),
+    ),
+  );
   return { ...paths, bytes };
 }

@@ -1,6 +1,8 @@
 // Figure 1: requests/s of ramp-load (non-streaming and streaming) next to autocannon and wrk, on the
 // same endpoint (one zero-latency vLLM pod in its own process, pinned to the other CPU), the same
-// concurrency and, for the fixed-body tools, ramp-load's own first request body.
+// concurrency and, for the fixed-body tools, ramp-load's own first request body. Next to requests/s,
+// what each generator spent per request (CPU time, start-up taken out): unlike requests/s, that figure
+// holds on a machine other work shares.
 import { join } from 'node:path';
 import { firstRequestBody, shapeFlags, type BenchShape } from './body.ts';
 import { startPods, type PodsProcess } from './pods.ts';
@@ -23,6 +25,8 @@ export interface ToolFigure {
   rps: number;
   perRound: number[];
   errors: number;
+  /** the generator's CPU per request, start-up taken out, ms (median); null without /usr/bin/time */
+  cpuMsPerRequest: number | null;
   /** the pod process's CPU use while this tool ran, % of one core (median) */
   serverCpuPct: number;
   /** ramp-load only: its stage marks' schedule lag and event-loop lag p99 (worst round) */
@@ -36,6 +40,8 @@ export interface ThroughputResult {
   seconds: number;
   rounds: number;
   body: { bytes: number; maxTokens: number };
+  /** CPU seconds of a run that sends one request: what the Node generators spend starting */
+  startupCpuSeconds: { autocannon: number | null; rampLoad: number | null };
   wrk: ToolFigure | null;
   wrkNote?: string;
   autocannon: ToolFigure;
@@ -56,15 +62,23 @@ export const THROUGHPUT_SHAPE: Omit<BenchShape, 'sessions'> = {
 
 interface Sample {
   result: ToolResult;
+  startupCpu: number | null;
   serverCpuPct: number;
   lag?: { schedule: number; loop: number; limited: boolean };
 }
 
+function cpuMsPerRequest(s: Sample): number | null {
+  if (s.result.cpuSeconds === null || s.result.requests === 0) return null;
+  return ((s.result.cpuSeconds - (s.startupCpu ?? 0)) * 1000) / s.result.requests;
+}
+
 function figure(samples: Sample[]): ToolFigure {
+  const cpu = samples.map(cpuMsPerRequest).filter((v) => v !== null);
   const f: ToolFigure = {
     rps: median(samples.map((s) => s.result.rps)),
     perRound: samples.map((s) => Math.round(s.result.rps)),
     errors: samples.reduce((n, s) => n + s.result.errors, 0),
+    cpuMsPerRequest: cpu.length ? Math.round(median(cpu) * 1000) / 1000 : null,
     serverCpuPct: median(samples.map((s) => s.serverCpuPct)),
   };
   const lags = samples.map((s) => s.lag).filter((l) => l !== undefined);
@@ -76,12 +90,16 @@ function figure(samples: Sample[]): ToolFigure {
   return f;
 }
 
-async function measured(pods: PodsProcess, go: () => Promise<Omit<Sample, 'serverCpuPct'>>): Promise<Sample> {
+async function measured(
+  pods: PodsProcess,
+  startupCpu: number | null,
+  go: () => Promise<Omit<Sample, 'serverCpuPct' | 'startupCpu'>>,
+): Promise<Sample> {
   const cpu0 = cpuSeconds(pods.pid);
   const t0 = performance.now();
   const s = await go();
   const wall = (performance.now() - t0) / 1000;
-  return { ...s, serverCpuPct: Math.round(((cpuSeconds(pods.pid) - cpu0) / wall) * 100) };
+  return { ...s, startupCpu, serverCpuPct: Math.round(((cpuSeconds(pods.pid) - cpu0) / wall) * 100) };
 }
 
 export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
@@ -89,30 +107,76 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
   const body = await firstRequestBody(shape, false, Date.now());
   const wrkNote = ensureWrk();
   const script = writeWrkScript(o.dir, body);
-  const pods = await startPods({ pods: 1, latency: { prefillOverheadMs: 0, prefillPerTokenMs: 0, interTokenMs: 0 }, cpu: o.serverCpu });
+  const pods = await startPods({
+    pods: 1,
+    latency: { prefillOverheadMs: 0, prefillPerTokenMs: 0, interTokenMs: 0 },
+    cpu: o.serverCpu,
+  });
   const base = (pods.state.pods[0] as { url: string }).url;
   const url = `${base}/v1/chat/completions`;
   const c = o.concurrency;
-  const samples = { wrk: [] as Sample[], autocannon: [] as Sample[], ramp: [] as Sample[], rampStream: [] as Sample[] };
+  const rampArgs = (stages: string, stream: boolean): string[] => [
+    '--gateway-url',
+    base,
+    '--stages',
+    stages,
+    ...shapeFlags(shape),
+    '--max-error-rate',
+    '1',
+    ...(stream ? [] : ['--no-stream']),
+  ];
+  const samples = {
+    wrk: [] as Sample[],
+    autocannon: [] as Sample[],
+    ramp: [] as Sample[],
+    rampStream: [] as Sample[],
+  };
+  let startup: ThroughputResult['startupCpuSeconds'];
   try {
     // Warm the pod's JIT so the first tool measured is not the one that pays for it.
     await runAutocannon({ url, body, connections: c, seconds: 2, cpu: o.loadCpu });
+    const rampStartup = await runRampLoad({
+      args: rampArgs('1x1', false),
+      out: join(o.dir, 'throughput-startup.jsonl'),
+      cpu: o.loadCpu,
+    });
+    const acStartup = await runAutocannon({
+      url,
+      body,
+      connections: 1,
+      seconds: 1,
+      amount: 1,
+      cpu: o.loadCpu,
+    });
+    startup = { autocannon: acStartup.cpuSeconds, rampLoad: rampStartup.cpuSeconds };
     for (let round = 1; round <= o.rounds; round++) {
       o.log(`throughput round ${round}/${o.rounds} (${c} connections, ${o.seconds}s each)`);
-      if (!wrkNote) samples.wrk.push(await measured(pods, async () => ({ result: await runWrk({ url, script, connections: c, seconds: o.seconds, cpu: o.loadCpu }) })));
-      samples.autocannon.push(await measured(pods, async () => ({ result: await runAutocannon({ url, body, connections: c, seconds: o.seconds, cpu: o.loadCpu }) })));
+      if (!wrkNote) {
+        samples.wrk.push(
+          await measured(pods, 0, async () => ({
+            result: await runWrk({ url, script, connections: c, seconds: o.seconds, cpu: o.loadCpu }),
+          })),
+        );
+      }
+      samples.autocannon.push(
+        await measured(pods, startup.autocannon, async () => ({
+          result: await runAutocannon({ url, body, connections: c, seconds: o.seconds, cpu: o.loadCpu }),
+        })),
+      );
       for (const stream of [false, true]) {
         const out = join(o.dir, `throughput-${stream ? 'stream' : 'nostream'}-${round}.jsonl`);
-        const args = [
-          '--gateway-url', base, '--stages', `${c}x${o.seconds}s`, ...shapeFlags(shape),
-          '--max-error-rate', '1', ...(stream ? [] : ['--no-stream']),
-        ];
-        const sample = await measured(pods, async () => {
-          const { marks } = await runRampLoad({ args, out, cpu: o.loadCpu });
-          const m = marks[marks.length - 1];
+        const sample = await measured(pods, startup.rampLoad, async () => {
+          const r = await runRampLoad({ args: rampArgs(`${c}x${o.seconds}s`, stream), out, cpu: o.loadCpu });
+          const m = r.marks[r.marks.length - 1];
           if (!m) throw new Error(`ramp-load wrote no stage mark (${out})`);
           return {
-            result: { requests: m.completed, seconds: (m.endMs - m.startMs) / 1000, rps: m.achievedRps, errors: m.errors },
+            result: {
+              requests: m.completed,
+              seconds: (m.endMs - m.startMs) / 1000,
+              rps: m.achievedRps,
+              errors: m.errors,
+              cpuSeconds: r.cpuSeconds,
+            },
             lag: { schedule: m.scheduleLagMs.p99, loop: m.eventLoopLagMs.p99, limited: m.generatorLimited },
           };
         });
@@ -127,6 +191,7 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
     seconds: o.seconds,
     rounds: o.rounds,
     body: { bytes: Buffer.byteLength(body), maxTokens: shape.maxTokens },
+    startupCpuSeconds: startup,
     wrk: samples.wrk.length ? figure(samples.wrk) : null,
     ...(wrkNote ? { wrkNote } : {}),
     autocannon: figure(samples.autocannon),

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageMark } from '../src/types.ts';
-import { NODE, pinned, run } from './procs.ts';
+import { cpuSecondsOf, NODE, pinnedCounted, run } from './procs.ts';
 
 export const WRK = '/usr/bin/wrk';
 export const REPO = new URL('..', import.meta.url).pathname;
@@ -18,6 +18,8 @@ export interface ToolResult {
   rps: number;
   /** non-2xx answers plus socket errors */
   errors: number;
+  /** CPU the load generator used, start-up included (null without /usr/bin/time) */
+  cpuSeconds: number | null;
 }
 
 /**
@@ -32,8 +34,13 @@ export function ensureWrk(): string | undefined {
   process.stderr.write('installing wrk (apt-get)\n');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wrk'], { stdio: 'inherit', env });
-  return r.status === 0 && existsSync(WRK) ? undefined : `apt-get install wrk failed (exit ${r.status}); run: ${hint}`;
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wrk'], {
+    stdio: 'inherit',
+    env,
+  });
+  return r.status === 0 && existsSync(WRK)
+    ? undefined
+    : `apt-get install wrk failed (exit ${r.status}); run: ${hint}`;
 }
 
 /** wrk sends GET unless a Lua script sets method, headers and body. */
@@ -48,40 +55,102 @@ export function writeWrkScript(dir: string, body: string): string {
   return file;
 }
 
-export async function runWrk(opts: { url: string; script: string; connections: number; seconds: number; cpu: number | null }): Promise<ToolResult> {
-  const [cmd, args] = pinned(opts.cpu, WRK, ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '-s', opts.script, opts.url]);
-  const { stdout } = await run(cmd, args);
+export async function runWrk(opts: {
+  url: string;
+  script: string;
+  connections: number;
+  seconds: number;
+  cpu: number | null;
+}): Promise<ToolResult> {
+  const [cmd, args] = pinnedCounted(opts.cpu, WRK, [
+    '-t1',
+    `-c${opts.connections}`,
+    `-d${opts.seconds}s`,
+    '-s',
+    opts.script,
+    opts.url,
+  ]);
+  const { stdout, stderr } = await run(cmd, args);
   const m = /(\d+) requests in ([\d.]+)(ms|s|m)\b/.exec(stdout);
   const requests = m ? Number(m[1]) : NaN;
   const seconds = m ? Number(m[2]) * { ms: 0.001, s: 1, m: 60 }[m[3] as 'ms' | 's' | 'm'] : NaN;
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const socketErrors = sock ? sock.slice(1).reduce((s, v) => s + Number(v), 0) : 0;
-  if (!Number.isFinite(requests) || !Number.isFinite(seconds)) throw new Error(`cannot read wrk's output: ${stdout}`);
-  return { requests, seconds, rps: requests / seconds, errors: non2xx + socketErrors };
+  if (!Number.isFinite(requests) || !Number.isFinite(seconds))
+    throw new Error(`cannot read wrk's output: ${stdout}`);
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    errors: non2xx + socketErrors,
+    cpuSeconds: cpuSecondsOf(stderr),
+  };
 }
 
-export async function runAutocannon(opts: { url: string; body: string; connections: number; seconds: number; cpu: number | null }): Promise<ToolResult> {
-  const [cmd, args] = pinned(opts.cpu, NODE, [
-    AUTOCANNON, '--json', '-c', String(opts.connections), '-d', String(opts.seconds),
-    '-m', 'POST', '-H', 'content-type=application/json', '-b', opts.body, opts.url,
+export async function runAutocannon(opts: {
+  url: string;
+  body: string;
+  connections: number;
+  seconds: number;
+  cpu: number | null;
+  /** stop after this many requests instead (its start-up cost) */
+  amount?: number;
+}): Promise<ToolResult> {
+  const [cmd, args] = pinnedCounted(opts.cpu, NODE, [
+    AUTOCANNON,
+    '--json',
+    '-c',
+    String(opts.connections),
+    ...(opts.amount ? ['-a', String(opts.amount)] : ['-d', String(opts.seconds)]),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    opts.body,
+    opts.url,
   ]);
-  const { stdout } = await run(cmd, args);
-  const r = JSON.parse(stdout) as { requests: { total: number }; duration: number; errors: number; non2xx: number; timeouts: number };
-  return { requests: r.requests.total, seconds: r.duration, rps: r.requests.total / r.duration, errors: r.errors + r.non2xx + r.timeouts };
+  const { stdout, stderr } = await run(cmd, args);
+  const r = JSON.parse(stdout) as {
+    requests: { total: number };
+    duration: number;
+    errors: number;
+    non2xx: number;
+    timeouts: number;
+  };
+  return {
+    requests: r.requests.total,
+    seconds: r.duration,
+    rps: r.requests.total / r.duration,
+    errors: r.errors + r.non2xx + r.timeouts,
+    cpuSeconds: cpuSecondsOf(stderr),
+  };
 }
 
-/** `kv-cache-bench ramp-load …` to the end; its stage marks. Exit 1 (a guard stopped it) is a figure too. */
-export async function runRampLoad(opts: { args: string[]; out: string; cpu: number | null; nodeArgs?: string[] }): Promise<{ marks: StageMark[]; stderr: string }> {
+/** `kv-cache-bench ramp-load …` to the end: its stage marks and the CPU it used. */
+export async function runRampLoad(opts: {
+  args: string[];
+  out: string;
+  cpu: number | null;
+  nodeArgs?: string[];
+}): Promise<{ marks: StageMark[]; stderr: string; cpuSeconds: number | null }> {
   // ramp-load appends: start from empty files so only this run's records are read back.
   for (const f of [opts.out, `${opts.out}.stages.jsonl`]) rmSync(f, { force: true });
-  const [cmd, args] = pinned(opts.cpu, NODE, [
-    ...(opts.nodeArgs ?? []), CLI, 'ramp-load', ...opts.args, '--out', opts.out, '--log-level', 'warn',
+  const [cmd, args] = pinnedCounted(opts.cpu, NODE, [
+    ...(opts.nodeArgs ?? []),
+    CLI,
+    'ramp-load',
+    ...opts.args,
+    '--out',
+    opts.out,
+    '--log-level',
+    'warn',
   ]);
   const { stderr } = await run(cmd, args);
   const marks = readFileSync(`${opts.out}.stages.jsonl`, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as StageMark);
-  return { marks, stderr };
+  return { marks, stderr, cpuSeconds: cpuSecondsOf(stderr) };
 }

@@ -1,11 +1,17 @@
 // Figure 2: how exactly ramp-load measures time to first token. The pod is set to a known TTFT (a
 // fixed prefill overhead, nothing per token: TTFT = overhead whatever the cache holds) and ramp-load
 // streams at 1, 64 and 512 concurrent requests; the error is ttftMs − the known TTFT, per request.
-// Streams are made long (slow decode) so the many open streams cost little CPU between first tokens.
+// At 64 and 512 the requests come open-loop at the rate that keeps that many streams open: a closed
+// loop would send them in lockstep bursts (every stream of the sim ends on the same decode tick), and
+// a burst of 512 arrivals queues in the pod's event loop — server time, not measurement error. Streams
+// are made long (slow decode) so many open streams cost little CPU between first tokens. The pods'
+// process also times each first content itself (arrival at its handler → write), which splits the
+// error into what the pod delivered late and what the client added.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestRecord } from '../src/types.ts';
 import { shapeFlags, type BenchShape } from './body.ts';
+import type { FirstContentSample } from './pods-server.ts';
 import { startPods } from './pods.ts';
 import { runRampLoad } from './tools.ts';
 import { median, percentile } from './stats.ts';
@@ -13,19 +19,24 @@ import { median, percentile } from './stats.ts';
 export const KNOWN_TTFT_MS = 50;
 
 export interface TtftLevel {
+  /** streams open at once */
   concurrency: number;
-  /** the pod's decode speed and answer length at this level: they set how many requests/s that is */
+  /** the pod's decode speed and answer length: with the rate, they set how many streams are open */
   interTokenMs: number;
   maxTokens: number;
-  /** requests of the first (unmeasured) stage: opens every connection, warms the JIT */
-  warmup: number;
+  /** null: closed loop with `concurrency` slots; else open loop at this rate */
+  rateRps: number | null;
   requests: number;
+  /** records sent in the first this-many ms are not measured (connections opening, streams filling up) */
+  settleMs: number;
 }
 
+// Answers are 4–8 tokens (seeded, uniform from max/2 to max): a stream lasts 50 + (6 − 1) × ITL ms on
+// average, so 64 streams need 64 / 0.55 s ≈ 116 rps at 100 ms ITL, and 512 need 512 / 2.55 s ≈ 200 rps.
 export const TTFT_LEVELS: TtftLevel[] = [
-  { concurrency: 1, interTokenMs: 1, maxTokens: 4, warmup: 50, requests: 400 },
-  { concurrency: 64, interTokenMs: 100, maxTokens: 8, warmup: 128, requests: 1280 },
-  { concurrency: 512, interTokenMs: 500, maxTokens: 8, warmup: 512, requests: 2048 },
+  { concurrency: 1, interTokenMs: 1, maxTokens: 4, rateRps: null, requests: 450, settleMs: 2000 },
+  { concurrency: 64, interTokenMs: 100, maxTokens: 8, rateRps: 116, requests: 1600, settleMs: 2000 },
+  { concurrency: 512, interTokenMs: 500, maxTokens: 8, rateRps: 200, requests: 2800, settleMs: 5000 },
 ];
 
 export interface Placement {
@@ -34,78 +45,116 @@ export interface Placement {
   serverCpu: number | null;
 }
 
+export interface Spread {
+  median: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
 export interface TtftFigure {
   placement: string;
   loadCpu: number | null;
   serverCpu: number | null;
   concurrency: number;
+  /** median streams open when a measured request was sent */
+  measuredConcurrency: number;
   samples: number;
   errors: number;
-  /** ttftMs − known, ms */
-  medianErrorMs: number;
-  p99ErrorMs: number;
-  minErrorMs: number;
-  maxErrorMs: number;
+  /** ramp-load's ttftMs − known TTFT, ms */
+  error: Spread;
+  /** the pod's own arrival → first content write, − known TTFT, ms: how late the pod delivered */
+  podLate: Spread | null;
   achievedRps: number;
 }
 
-function measuredRecords(file: string, stage: number): RequestRecord[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as RequestRecord)
-    .filter((r) => r.stage === stage);
+const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+function spread(values: number[]): Spread {
+  return {
+    median: r3(median(values)),
+    p99: r3(percentile(values, 99)),
+    min: r3(Math.min(...values)),
+    max: r3(Math.max(...values)),
+  };
+}
+
+/** Streams open at each record's send: records sent before it and not finished by then. */
+function openAt(records: RequestRecord[], measured: RequestRecord[]): number[] {
+  const ends = records.map((r) => r.startMs + r.e2eMs);
+  return measured.map(
+    (m) => records.filter((r, i) => r.startMs <= m.startMs && (ends[i] as number) > m.startMs).length,
+  );
 }
 
 export async function benchTtftLevel(dir: string, level: TtftLevel, place: Placement): Promise<TtftFigure> {
+  const traceFile = join(dir, `ttft-${place.name}-${level.concurrency}.pod.json`);
   const pods = await startPods({
     pods: 1,
     latency: { prefillOverheadMs: KNOWN_TTFT_MS, prefillPerTokenMs: 0, interTokenMs: level.interTokenMs },
     cpu: place.serverCpu,
+    firstContentFile: traceFile,
   });
+  const c = level.concurrency;
   const shape: BenchShape = {
     model: 'meta-llama/Llama-3.2-3B-Instruct',
     seed: 11,
-    sessions: level.concurrency,
+    // An open loop needs an idle session for every send: more sessions than streams.
+    sessions: level.rateRps === null ? c : Math.ceil(c * 1.5),
     turns: 1,
     systemPromptTokens: 50,
     userTokens: 40,
     maxTokens: level.maxTokens,
   };
-  const out = join(dir, `ttft-${place.name}-${level.concurrency}.jsonl`);
-  const c = level.concurrency;
+  const out = join(dir, `ttft-${place.name}-${c}.jsonl`);
+  const stages = level.rateRps === null ? `${c}x${level.requests}` : `${level.rateRps}rps:${level.requests}`;
+  let marks;
   try {
-    const { marks } = await runRampLoad({
+    ({ marks } = await runRampLoad({
       args: [
-        '--gateway-url', (pods.state.pods[0] as { url: string }).url,
-        '--stages', `${c}x${level.warmup},${c}x${level.requests}`,
-        ...shapeFlags(shape), '--max-error-rate', '1',
+        '--gateway-url',
+        (pods.state.pods[0] as { url: string }).url,
+        '--stages',
+        stages,
+        ...shapeFlags(shape),
+        '--max-error-rate',
+        '1',
       ],
       out,
       cpu: place.loadCpu,
-    });
-    const records = measuredRecords(out, 2);
-    const errs = records.filter((r) => r.error === undefined && r.ttftMs !== null).map((r) => (r.ttftMs as number) - KNOWN_TTFT_MS);
-    const round3 = (v: number): number => Math.round(v * 1000) / 1000;
-    return {
-      placement: place.name,
-      loadCpu: place.loadCpu,
-      serverCpu: place.serverCpu,
-      concurrency: c,
-      samples: errs.length,
-      errors: records.length - errs.length,
-      medianErrorMs: round3(median(errs)),
-      p99ErrorMs: round3(percentile(errs, 99)),
-      minErrorMs: round3(Math.min(...errs)),
-      maxErrorMs: round3(Math.max(...errs)),
-      achievedRps: marks[1]?.achievedRps ?? NaN,
-    };
+    }));
   } finally {
     await pods.stop();
   }
+  const records = readFileSync(out, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RequestRecord);
+  const from = Math.min(...records.map((r) => r.startMs)) + level.settleMs;
+  const measured = records.filter((r) => r.startMs >= from);
+  const ok = measured.filter((r) => r.error === undefined && r.ttftMs !== null);
+  const pod = (JSON.parse(readFileSync(traceFile, 'utf8')) as FirstContentSample[]).filter(
+    (s) => s.arrivalEpochMs >= from,
+  );
+  return {
+    placement: place.name,
+    loadCpu: place.loadCpu,
+    serverCpu: place.serverCpu,
+    concurrency: c,
+    measuredConcurrency: median(openAt(records, measured)),
+    samples: ok.length,
+    errors: measured.length - ok.length,
+    error: spread(ok.map((r) => (r.ttftMs as number) - KNOWN_TTFT_MS)),
+    podLate: pod.length ? spread(pod.map((s) => s.firstContentMs - KNOWN_TTFT_MS)) : null,
+    achievedRps: marks[0]?.achievedRps ?? NaN,
+  };
 }
 
-export async function benchTtft(dir: string, placements: Placement[], log: (l: string) => void): Promise<TtftFigure[]> {
+export async function benchTtft(
+  dir: string,
+  placements: Placement[],
+  log: (l: string) => void,
+): Promise<TtftFigure[]> {
   const figures: TtftFigure[] = [];
   for (const place of placements) {
     for (const level of TTFT_LEVELS) {

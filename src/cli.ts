@@ -15,7 +15,10 @@ export interface CommandModule {
   run(args: Record<string, unknown>, io: Io): Promise<number>;
 }
 
-function buildParser(argv: string[], onCommand: (cmd: CommandModule, args: Record<string, unknown>) => void): Argv {
+function buildParser(
+  argv: string[],
+  onCommand: (cmd: CommandModule, args: Record<string, unknown>) => void,
+): Argv {
   let parser = yargs(argv)
     .scriptName('kv-cache-bench')
     .usage('$0 <command> [flags]\n\nProves and measures KV-cache aware routing on llm-d clusters.')
@@ -62,4 +65,3 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return exitCodeOf(err);
   }
 }
-

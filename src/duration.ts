@@ -6,7 +6,8 @@ const MAX_MS = 7 * 24 * 3_600_000;
 
 export function parseDurationMs(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(text).trim());
-  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration (use e.g. 500ms, 30s, 2m, 1h)`);
+  if (!m)
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration (use e.g. 500ms, 30s, 2m, 1h)`);
   const ms = Number(m[1]) * (UNIT_MS[m[2] ?? 's'] as number);
   if (!(ms > 0)) throw new UsageError(`${flag} must be greater than zero (got ${text})`);
   if (ms > MAX_MS) throw new UsageError(`${flag} ${text} is longer than 7 days; pick a shorter one`);

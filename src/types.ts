@@ -81,6 +81,8 @@ export interface StageMark {
   scheduleLagMs: LagPercentiles;
   eventLoopLagMs: LagPercentiles;
   generatorLimited: boolean;
+  /** Present when the generator's clock advanced in steps over 1 ms: its lag and latency figures are quantised. */
+  clockResolutionMs?: number;
 }
 
 export interface Percentiles {

@@ -63,6 +63,13 @@ export function buildReport(inputs: ReportInputs): Report {
     );
   }
 
+  const coarse = Math.max(0, ...marks.map((m) => m.clockResolutionMs ?? 0));
+  if (coarse > 1) {
+    // DESIGN "Runtime": on a vCPU whose clock steps in ms, latencies are quantised; say so next to them.
+    warnings.push(
+      `the load generator's clock advanced in steps of up to ${coarse} ms: latency figures are quantised to that (pin it to CPU 0: taskset -c 0)`,
+    );
+  }
   const errorRate = run ? ratio(run.measuredErrors, run.measured) : null;
   const gates = evaluateGates({
     deltaHitRate: delta.rate,

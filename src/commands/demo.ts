@@ -20,19 +20,33 @@ export const demoFlags: FlagSet = {
     describe: `gateway routing policy of the embedded stack: ${ROUTING_POLICIES.join(' | ')}`,
   },
   pods: { type: 'number', default: 3, describe: 'decode pods in the embedded stack' },
-  latency: { type: 'string', default: 'realistic', choices: ['realistic', 'zero'], describe: 'pod latency model' },
-  restart: { type: 'boolean', default: true, describe: 'restart the decode pods first (--no-restart to skip)' },
-  'served-by-header': { type: 'string', default: SERVED_BY, describe: 'header the embedded gateway names the serving pod in' },
+  latency: {
+    type: 'string',
+    default: 'realistic',
+    choices: ['realistic', 'zero'],
+    describe: 'pod latency model',
+  },
+  restart: {
+    type: 'boolean',
+    default: true,
+    describe: 'restart the decode pods first (--no-restart to skip)',
+  },
+  'served-by-header': {
+    type: 'string',
+    default: SERVED_BY,
+    describe: 'header the embedded gateway names the serving pod in',
+  },
   'compare-policy': {
     type: 'string',
-    describe: 'also run the same seeded workload through a second gateway with this policy (e.g. round-robin) and compare',
+    describe:
+      'also run the same seeded workload through a second gateway with this policy (e.g. round-robin) and compare',
   },
   settle: { type: 'string', default: '100ms', describe: 'pause before each scrape' },
   'max-num-seqs': {
     type: 'number',
     default: 8,
     describe:
-      'requests each embedded pod runs at once (vLLM --max-num-seqs); a small GPU\'s batch, so the EPP\'s queue scorer sees load',
+      "requests each embedded pod runs at once (vLLM --max-num-seqs); a small GPU's batch, so the EPP's queue scorer sees load",
   },
 };
 
@@ -47,7 +61,9 @@ export const demoCommand: CommandModule = {
     }
     const compare = args['compare-policy'] !== undefined ? String(args['compare-policy']) : undefined;
     if (compare !== undefined && !(ROUTING_POLICIES as readonly string[]).includes(compare)) {
-      throw new UsageError(`unknown --compare-policy ${compare} (choose one of ${ROUTING_POLICIES.join(', ')})`);
+      throw new UsageError(
+        `unknown --compare-policy ${compare} (choose one of ${ROUTING_POLICIES.join(', ')})`,
+      );
     }
     const pods = args.pods;
     if (typeof pods !== 'number' || !Number.isInteger(pods) || pods < 1 || pods > 64) {
@@ -58,18 +74,29 @@ export const demoCommand: CommandModule = {
     const { runFlow } = await import('../flow/run-flow.ts');
     const servedBy = String(args['served-by-header']);
     const simArgs = [
-      '--pods', String(pods),
-      '--policy', policy,
-      '--model', String(args.model),
-      '--tokenizer', String(args.tokenizer),
-      '--latency', String(args.latency),
-      '--namespace', String(args.namespace),
-      '--seed', String(args.seed),
-      '--served-by-header', servedBy,
+      '--pods',
+      String(pods),
+      '--policy',
+      policy,
+      '--model',
+      String(args.model),
+      '--tokenizer',
+      String(args.tokenizer),
+      '--latency',
+      String(args.latency),
+      '--namespace',
+      String(args.namespace),
+      '--seed',
+      String(args.seed),
+      '--served-by-header',
+      servedBy,
       '--enable-prompt-tokens-details',
-      '--ready-delay-ms', '300',
-      '--max-num-seqs', String(args['max-num-seqs']),
-      '--log-level', 'warn',
+      '--ready-delay-ms',
+      '300',
+      '--max-num-seqs',
+      String(args['max-num-seqs']),
+      '--log-level',
+      'warn',
       ...(compare ? ['--baseline-policy', compare] : []),
     ];
     writeLine(io.stderr, `demo: starting the embedded llm-d stack (${pods} pods, ${policy})`);

@@ -32,16 +32,29 @@ export const loadFlags: FlagSet = {
     default: 'http://llm-d-gateway-istio.llm-d.svc.cluster.local',
     describe: 'base URL of the llm-d gateway (no /v1)',
   },
-  'host-header': { type: 'string', describe: 'Host header to send (the HTTPRoute hostname), e.g. llm-d.demo.local' },
+  'host-header': {
+    type: 'string',
+    describe: 'Host header to send (the HTTPRoute hostname), e.g. llm-d.demo.local',
+  },
   model: { type: 'string', default: DEFAULT_MODEL, describe: 'model name sent in requests' },
-  'api-key-file': { type: 'string', describe: 'file holding the gateway API key (or set KV_CACHE_BENCH_API_KEY)' },
+  'api-key-file': {
+    type: 'string',
+    describe: 'file holding the gateway API key (or set KV_CACHE_BENCH_API_KEY)',
+  },
   sessions: { type: 'number', default: 24, describe: 'conversations running at once' },
   turns: { type: 'number', default: 10, describe: 'turns per conversation before it starts over' },
-  'system-prompt-tokens': { type: 'number', default: 50, describe: 'shared system prompt size, in Llama 3 tokens' },
+  'system-prompt-tokens': {
+    type: 'number',
+    default: 50,
+    describe: 'shared system prompt size, in Llama 3 tokens',
+  },
   'user-tokens': { type: 'number', default: 40, describe: 'user message size per turn, in Llama 3 tokens' },
   'max-tokens': { type: 'number', default: 200, describe: 'max_tokens per request (answer length)' },
   seed: { type: 'number', default: 42, describe: 'seed of the workload (same seed, same prompts)' },
-  'served-by-header': { type: 'string', describe: 'response header naming the serving pod, if the gateway sets one' },
+  'served-by-header': {
+    type: 'string',
+    describe: 'response header naming the serving pod, if the gateway sets one',
+  },
   'pin-date': {
     type: 'boolean',
     default: true,
@@ -62,13 +75,16 @@ export const scrapeFlags: FlagSet = {
     type: 'string',
     default: 'pod-ip',
     choices: ['pod-ip', 'api-proxy', 'prometheus', 'urls'],
-    describe: 'how to read the pods\' /metrics',
+    describe: "how to read the pods' /metrics",
   },
   urls: { type: 'string', describe: 'comma-separated metrics URLs (with --via urls)' },
   'metrics-port': { type: 'number', describe: 'vLLM metrics port (default: from the pod spec)' },
-  'prometheus-url': { type: 'string', describe: 'Prometheus / Thanos querier base URL (with --via prometheus)' },
+  'prometheus-url': {
+    type: 'string',
+    describe: 'Prometheus / Thanos querier base URL (with --via prometheus)',
+  },
   'token-file': {
     type: 'string',
-    describe: 'bearer token file for --via prometheus (default: the pod\'s ServiceAccount token)',
+    describe: "bearer token file for --via prometheus (default: the pod's ServiceAccount token)",
   },
 };

@@ -20,10 +20,22 @@ export const restartPodsCommand: CommandModule = {
   describe: 'restart the vLLM decode pods so caches and counters start from zero, and prove it',
   flags: {
     ...kubeFlags,
-    mode: { type: 'string', choices: ['delete', 'rollout'], default: 'delete', describe: 'delete the pods, or roll their Deployment' },
+    mode: {
+      type: 'string',
+      choices: ['delete', 'rollout'],
+      default: 'delete',
+      describe: 'delete the pods, or roll their Deployment',
+    },
     timeout: { type: 'string', default: '10m', describe: 'how long to wait for the new pods to be Ready' },
-    'metrics-port': { type: 'number', describe: 'vLLM port for /health and /metrics (default: from the pod spec)' },
-    model: { type: 'string', default: 'meta-llama/Llama-3.2-3B-Instruct', describe: 'model_name whose counters must read zero' },
+    'metrics-port': {
+      type: 'number',
+      describe: 'vLLM port for /health and /metrics (default: from the pod spec)',
+    },
+    model: {
+      type: 'string',
+      default: 'meta-llama/Llama-3.2-3B-Instruct',
+      describe: 'model_name whose counters must read zero',
+    },
     out: { type: 'string', describe: 'write the restart record JSON here' },
   },
   async run(args, io) {

@@ -11,7 +11,13 @@ import { restartPodsCommand } from './restart-pods.ts';
 import type { FlagSet } from './flags.ts';
 import type { RunFlowOptions } from '../flow/run-flow.ts';
 
-const { out: _o, 'stage-out': _s, 'warmup-state': _w, 'run-id': _r, ...loadAndScrape } = rampLoadCommand.flags;
+const {
+  out: _o,
+  'stage-out': _s,
+  'warmup-state': _w,
+  'run-id': _r,
+  ...loadAndScrape
+} = rampLoadCommand.flags;
 const { 'min-hit-rate': minHitRate, baseline, 'pushgateway-url': pushgatewayUrl } = reportCommand.flags;
 
 export const runFlags: FlagSet = {
@@ -19,20 +25,37 @@ export const runFlags: FlagSet = {
   'min-hit-rate': minHitRate as FlagSet[string],
   baseline: baseline as FlagSet[string],
   'pushgateway-url': pushgatewayUrl as FlagSet[string],
-  restart: { type: 'boolean', default: false, describe: 'restart the decode pods first (caches and counters from zero)' },
+  restart: {
+    type: 'boolean',
+    default: false,
+    describe: 'restart the decode pods first (caches and counters from zero)',
+  },
   mode: restartPodsCommand.flags.mode as FlagSet[string],
-  'restart-timeout': { type: 'string', default: '10m', describe: 'how long to wait for restarted pods to be Ready' },
+  'restart-timeout': {
+    type: 'string',
+    default: '10m',
+    describe: 'how long to wait for restarted pods to be Ready',
+  },
   'baseline-url': {
     type: 'string',
-    describe: 'also run the same seeded workload through this second route (e.g. the vLLM Service, bypassing the EPP) and compare',
+    describe:
+      'also run the same seeded workload through this second route (e.g. the vLLM Service, bypassing the EPP) and compare',
   },
-  'out-dir': { type: 'string', describe: 'where every file goes (default ./kv-cache-bench-out/<UTC timestamp>)' },
-  settle: { type: 'string', default: '1s', describe: 'pause before each scrape so vLLM has published its counters' },
+  'out-dir': {
+    type: 'string',
+    describe: 'where every file goes (default ./kv-cache-bench-out/<UTC timestamp>)',
+  },
+  settle: {
+    type: 'string',
+    default: '1s',
+    describe: 'pause before each scrape so vLLM has published its counters',
+  },
 };
 
 function ratio(args: Record<string, unknown>, name: string): number {
   const v = args[name];
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new UsageError(`--${name} ${String(v)} is not a ratio between 0 and 1 (e.g. 0.9)`);
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+    throw new UsageError(`--${name} ${String(v)} is not a ratio between 0 and 1 (e.g. 0.9)`);
   return v;
 }
 
@@ -44,7 +67,10 @@ export async function parseRunArgs(args: Record<string, unknown>, io: Io): Promi
   const outDir = args['out-dir'] !== undefined ? String(args['out-dir']) : defaultOutDir(io.now());
   const load = parseRampArgs({ ...args, out: join(outDir, 'records.jsonl') }, io.env);
   const { out: _out, stageOut: _stageOut, ...loadRest } = load;
-  const baselineUrl = args['baseline-url'] !== undefined ? (await import('../load/args.ts')).parseGatewayUrl(String(args['baseline-url'])) : undefined;
+  const baselineUrl =
+    args['baseline-url'] !== undefined
+      ? (await import('../load/args.ts')).parseGatewayUrl(String(args['baseline-url']))
+      : undefined;
   return {
     outDir,
     ...(args.restart
@@ -73,7 +99,8 @@ export async function parseRunArgs(args: Record<string, unknown>, io: Io): Promi
 
 export const runCommand: CommandModule = {
   name: 'run',
-  describe: 'the whole flow without Tekton: [restart →] scrape → warm-up → scrape → ramp-load → scrape → report',
+  describe:
+    'the whole flow without Tekton: [restart →] scrape → warm-up → scrape → ramp-load → scrape → report',
   flags: runFlags,
   async run(args, io) {
     const opts = await parseRunArgs(args, io);

@@ -165,8 +165,12 @@ export const simCommand: CommandModule = {
       namespace,
       seed,
       gatewayPort: port,
-      ...(args['max-num-seqs'] !== undefined ? { maxNumSeqs: integerFlag(args, 'max-num-seqs', 1, 65536) } : {}),
-      ...(args['num-blocks'] !== undefined ? { numBlocks: integerFlag(args, 'num-blocks', 2, 10_000_000) } : {}),
+      ...(args['max-num-seqs'] !== undefined
+        ? { maxNumSeqs: integerFlag(args, 'max-num-seqs', 1, 65536) }
+        : {}),
+      ...(args['num-blocks'] !== undefined
+        ? { numBlocks: integerFlag(args, 'num-blocks', 2, 10_000_000) }
+        : {}),
       baselinePolicy,
       logger,
     }).catch((err: NodeJS.ErrnoException) => {

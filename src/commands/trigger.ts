@@ -10,7 +10,10 @@ export function triggerBody(pairs: readonly string[]): Record<string, string> {
   const body: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param ${JSON.stringify(pair)} is not key=value (e.g. --param namespace=llm-d stages=4x40)`);
+    if (eq <= 0)
+      throw new UsageError(
+        `--param ${JSON.stringify(pair)} is not key=value (e.g. --param namespace=llm-d stages=4x40)`,
+      );
     body[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return body;
@@ -18,15 +21,20 @@ export function triggerBody(pairs: readonly string[]): Record<string, string> {
 
 function eventListenerUrl(raw: unknown): URL {
   if (typeof raw !== 'string' || raw === '') {
-    throw new UsageError('--url is required: the EventListener URL, e.g. http://el-kv-cache-bench-nightly.llm-d.svc.cluster.local:8080');
+    throw new UsageError(
+      '--url is required: the EventListener URL, e.g. http://el-kv-cache-bench-nightly.llm-d.svc.cluster.local:8080',
+    );
   }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`--url ${JSON.stringify(raw)} is not a URL (e.g. http://el-kv-cache-bench-nightly.llm-d.svc.cluster.local:8080)`);
+    throw new UsageError(
+      `--url ${JSON.stringify(raw)} is not a URL (e.g. http://el-kv-cache-bench-nightly.llm-d.svc.cluster.local:8080)`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http or https, got ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--url must be http or https, got ${url.protocol}`);
   return url;
 }
 
@@ -39,7 +47,8 @@ export const triggerCommand: CommandModule = {
       type: 'string',
       array: true,
       default: [],
-      describe: 'body fields as key=value, several after one --param (--param namespace=llm-d stages=4x40,8x120)',
+      describe:
+        'body fields as key=value, several after one --param (--param namespace=llm-d stages=4x40,8x120)',
     },
     timeout: { type: 'string', default: '30s', describe: 'how long to wait for the EventListener to answer' },
   },
@@ -63,7 +72,10 @@ export const triggerCommand: CommandModule = {
       throw new TargetError(`cannot reach the EventListener at ${url.href}: ${(err as Error).message}`);
     }
     // The EventListener answers 202 Accepted with {"eventListener", "namespace", "eventID", ...}.
-    if (status < 200 || status > 299) throw new TargetError(`the EventListener at ${url.href} answered HTTP ${status}: ${text.slice(0, 300)}`);
+    if (status < 200 || status > 299)
+      throw new TargetError(
+        `the EventListener at ${url.href} answered HTTP ${status}: ${text.slice(0, 300)}`,
+      );
     writeLine(io.stdout, text.trim() || `HTTP ${status}`);
     return 0;
   },

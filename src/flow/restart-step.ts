@@ -25,7 +25,10 @@ async function waitHealthy(pod: PodInfo, port: number, deadline: number, now: ()
   let lastError = '';
   while (now() < deadline) {
     try {
-      const res = await request(`http://${pod.ip}:${port}/health`, { headersTimeout: 2000, bodyTimeout: 2000 });
+      const res = await request(`http://${pod.ip}:${port}/health`, {
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+      });
       await res.body.dump();
       if (res.statusCode === 200) return;
       lastError = `HTTP ${res.statusCode}`;
@@ -34,7 +37,9 @@ async function waitHealthy(pod: PodInfo, port: number, deadline: number, now: ()
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new TargetError(`pod ${pod.name} is Ready but http://${pod.ip}:${port}/health does not answer 200 (${lastError})`);
+  throw new TargetError(
+    `pod ${pod.name} is Ready but http://${pod.ip}:${port}/health does not answer 200 (${lastError})`,
+  );
 }
 
 export async function restartStep(opts: RestartStepOptions, io: Io): Promise<RestartRecord> {
@@ -73,7 +78,9 @@ export async function restartStep(opts: RestartStepOptions, io: Io): Promise<Res
   );
   const newUids = new Set(outcome.after.map((p) => p.uid));
   const nonZero = snap.pods.filter(
-    (p) => newUids.has(p.uid) && ((p.counters.prefixCacheQueries ?? 0) > 0 || (p.counters.prefixCacheHits ?? 0) > 0),
+    (p) =>
+      newUids.has(p.uid) &&
+      ((p.counters.prefixCacheQueries ?? 0) > 0 || (p.counters.prefixCacheHits ?? 0) > 0),
   );
   const unreadable = snap.pods.filter((p) => newUids.has(p.uid) && p.error);
   const record: RestartRecord = {
@@ -90,13 +97,17 @@ export async function restartStep(opts: RestartStepOptions, io: Io): Promise<Res
   if (opts.out) writeFileSync(opts.out, JSON.stringify(record, null, 2) + '\n');
   for (const p of record.after) log(`restart-pods: ${p.name} (uid ${p.uid}) Ready`);
   if (unreadable.length) {
-    throw new TargetError(`new pod(s) ready but /metrics unreadable: ${unreadable.map((p) => `${p.name}: ${p.error}`).join('; ')}`);
+    throw new TargetError(
+      `new pod(s) ready but /metrics unreadable: ${unreadable.map((p) => `${p.name}: ${p.error}`).join('; ')}`,
+    );
   }
   if (nonZero.length) {
     throw new TargetError(
       `prefix-cache counters are not zero after the restart on ${nonZero.map((p) => `${p.name} (queries ${p.counters.prefixCacheQueries})`).join(', ')}: something sent traffic already, or the pods were not really restarted`,
     );
   }
-  log(`restart-pods: ${record.after.length} new pod(s) Ready in ${(record.durationMs / 1000).toFixed(1)}s, prefix-cache counters at zero`);
+  log(
+    `restart-pods: ${record.after.length} new pod(s) Ready in ${(record.durationMs / 1000).toFixed(1)}s, prefix-cache counters at zero`,
+  );
   return record;
 }

@@ -33,7 +33,13 @@ export interface FlowOutcome {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One measured pass against one route: the files of the out-dir layout, then the report. */
-async function measure(opts: RunFlowOptions, gatewayUrl: string, outDir: string, io: Io, baseline?: Report['baseline']): Promise<FlowOutcome> {
+async function measure(
+  opts: RunFlowOptions,
+  gatewayUrl: string,
+  outDir: string,
+  io: Io,
+  baseline?: Report['baseline'],
+): Promise<FlowOutcome> {
   const log = (line: string) => writeLine(io.stderr, line);
   const { takeSnapshot } = await import('../metrics/take-snapshot.ts');
   const { runWarmup, runRampLoad } = await import('../load/index.ts');
@@ -58,7 +64,13 @@ async function measure(opts: RunFlowOptions, gatewayUrl: string, outDir: string,
     await sleep(opts.settleMs);
     await snap('warm', 'snapshot-1-warm.json');
     await runRampLoad(
-      { ...load, runId: warm.runId, warmupState: warm.state, out: join(outDir, 'records.jsonl'), stageOut: join(outDir, 'records.stages.jsonl') },
+      {
+        ...load,
+        runId: warm.runId,
+        warmupState: warm.state,
+        out: join(outDir, 'records.jsonl'),
+        stageOut: join(outDir, 'records.stages.jsonl'),
+      },
       io,
     );
   } catch (err) {
@@ -106,6 +118,9 @@ export async function runFlow(opts: RunFlowOptions, io: Io): Promise<FlowOutcome
 }
 
 export function defaultOutDir(nowMs: number): string {
-  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(nowMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return join('kv-cache-bench-out', stamp);
 }

@@ -22,9 +22,13 @@ export function cliEntry(): string {
 export async function startSimProcess(simArgs: string[], timeoutMs = 60_000): Promise<SimProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kv-cache-bench-sim-'));
   const stateFile = join(dir, 'state.json');
-  const child: ChildProcess = spawn(process.execPath, [cliEntry(), 'sim', ...simArgs, '--state-file', stateFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cliEntry(), 'sim', ...simArgs, '--state-file', stateFile],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -34,11 +38,15 @@ export async function startSimProcess(simArgs: string[], timeoutMs = 60_000): Pr
   let state: SimState | undefined;
   while (!state) {
     if (child.exitCode !== null) {
-      throw new TargetError(`the embedded stack exited (code ${child.exitCode}): ${stderr.trim().split('\n').pop() ?? ''}`);
+      throw new TargetError(
+        `the embedded stack exited (code ${child.exitCode}): ${stderr.trim().split('\n').pop() ?? ''}`,
+      );
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new TargetError(`the embedded stack did not start within ${timeoutMs / 1000}s: ${stderr.trim().split('\n').pop() ?? ''}`);
+      throw new TargetError(
+        `the embedded stack did not start within ${timeoutMs / 1000}s: ${stderr.trim().split('\n').pop() ?? ''}`,
+      );
     }
     if (existsSync(stateFile)) {
       try {

@@ -27,7 +27,8 @@ export function loadKubeConfig(opts: KubeConnectOptions): KubeConfig {
   const inCluster = env.KUBERNETES_SERVICE_HOST && existsSync(join(saRoot, SA_DIR, 'token'));
   try {
     if (opts.kubeconfig) {
-      if (!existsSync(opts.kubeconfig)) throw new UsageError(`kubeconfig ${opts.kubeconfig} does not exist (check --kubeconfig)`);
+      if (!existsSync(opts.kubeconfig))
+        throw new UsageError(`kubeconfig ${opts.kubeconfig} does not exist (check --kubeconfig)`);
       kc.loadFromFile(opts.kubeconfig);
     } else if (inCluster) {
       kc.loadFromCluster(saRoot || undefined);
@@ -44,7 +45,8 @@ export function loadKubeConfig(opts: KubeConnectOptions): KubeConfig {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot load kubeconfig: ${(err as Error).message} (check --kubeconfig)`);
   }
-  if (!kc.getCurrentCluster()) throw new UsageError('kubeconfig has no current cluster (check --kubeconfig / its current-context)');
+  if (!kc.getCurrentCluster())
+    throw new UsageError('kubeconfig has no current cluster (check --kubeconfig / its current-context)');
   return kc;
 }
 
@@ -134,21 +136,26 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
             `/api/v1/namespaces/${namespace}/pods`,
             { labelSelector: selector, allowWatchBookmarks: false },
             (type, obj) => {
-              if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') onEvent({ type, pod: toPodInfo(obj as V1Pod) });
+              if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')
+                onEvent({ type, pod: toPodInfo(obj as V1Pod) });
             },
             (err) => {
               signal.removeEventListener('abort', onAbort);
-              if (err && !signal.aborted && (err as Error).name !== 'AbortError') reject(describeKubeError(err, 'pod watch failed'));
+              if (err && !signal.aborted && (err as Error).name !== 'AbortError')
+                reject(describeKubeError(err, 'pod watch failed'));
               else resolve();
             },
           )
-          .then((c) => {
-            controller = c;
-            if (signal.aborted) c.abort();
-          }, (err: unknown) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(describeKubeError(err, 'cannot watch pods'));
-          });
+          .then(
+            (c) => {
+              controller = c;
+              if (signal.aborted) c.abort();
+            },
+            (err: unknown) => {
+              signal.removeEventListener('abort', onAbort);
+              reject(describeKubeError(err, 'cannot watch pods'));
+            },
+          );
       });
     },
     async proxyGet(podName, port, path) {
@@ -165,7 +172,9 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
     async rolloutRestart(kind, name, at) {
       // What `kubectl rollout restart` sends: a pod-template annotation change.
       const body = {
-        spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } },
+        spec: {
+          template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } },
+        },
       };
       const options = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
       try {

@@ -22,7 +22,9 @@ export interface RestartOutcome {
 
 function describePods(pods: Iterable<PodInfo>): string {
   const parts = [...pods].map((p) => {
-    const notTrue = p.conditions.filter((c) => c.status !== 'True').map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ''}`);
+    const notTrue = p.conditions
+      .filter((c) => c.status !== 'True')
+      .map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ''}`);
     return `${p.name} ${p.phase}${p.deleting ? ' terminating' : ''}${notTrue.length ? ` [${notTrue.join(', ')}]` : ''}`;
   });
   return parts.length ? parts.join('; ') : 'no pods';
@@ -31,7 +33,9 @@ function describePods(pods: Iterable<PodInfo>): string {
 export async function restartPods(kube: PodControl, opts: RestartOptions): Promise<RestartOutcome> {
   const before = await kube.listPods(opts.selector);
   if (before.length === 0) {
-    throw new UsageError(`no pods match ${opts.selector} in namespace ${kube.namespace} (check --selector / --namespace)`);
+    throw new UsageError(
+      `no pods match ${opts.selector} in namespace ${kube.namespace} (check --selector / --namespace)`,
+    );
   }
   const oldUids = new Set(before.map((p) => p.uid));
   const startedAt = opts.now();
@@ -42,12 +46,15 @@ export async function restartPods(kube: PodControl, opts: RestartOptions): Promi
     const owners = new Map<string, { kind: 'Deployment' | 'StatefulSet'; name: string }>();
     for (const p of before) {
       const owner = await kube.ownerOf(p);
-      if (!owner) throw new UsageError(`pod ${p.name} has no Deployment or StatefulSet owner; use --mode delete`);
+      if (!owner)
+        throw new UsageError(`pod ${p.name} has no Deployment or StatefulSet owner; use --mode delete`);
       owners.set(`${owner.kind}/${owner.name}`, owner);
     }
     for (const o of owners.values()) await kube.rolloutRestart(o.kind, o.name, new Date(opts.now()));
   }
-  opts.onProgress?.(`restart-pods: ${opts.mode} of ${before.length} pod(s) sent; waiting for ${before.length} new Ready pod(s)`);
+  opts.onProgress?.(
+    `restart-pods: ${opts.mode} of ${before.length} pod(s) sent; waiting for ${before.length} new Ready pod(s)`,
+  );
 
   const deadline = startedAt + opts.timeoutMs;
   let current = new Map<string, PodInfo>();

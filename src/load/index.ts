@@ -25,6 +25,7 @@ import { runStage } from './runner.ts';
 import { startScrapeLoop } from './scrape-loop.ts';
 import { fanOut, progressSink, recordFileSink, stageMarkFileSink, type RequestSink } from './sinks.ts';
 import { buildStageMark, mergePartials } from './stage-mark.ts';
+import { probeClockStepMs } from './clock.ts';
 import { checkWarmupState, writeWarmupState } from './warmup-state.ts';
 
 export type * from './options.ts';
@@ -182,6 +183,13 @@ export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampRe
     emit: control.emitter(sinks),
   };
   const marks: StageMark[] = [];
+  const clockResolutionMs = probeClockStepMs();
+  if (clockResolutionMs > 1) {
+    log.warn(
+      { clockResolutionMs },
+      "this CPU's clock advances in coarse steps: latency figures are quantised (pin the load generator to a CPU with a fine clock, e.g. taskset -c 0)",
+    );
+  }
   let clamped = 0;
   const scrapesFile = opts.scrape ? (opts.scrape.out ?? `${opts.out}.scrapes.jsonl`) : undefined;
   const scrape =
@@ -200,7 +208,15 @@ export async function runRampLoad(opts: RampLoadOptions, io: Io): Promise<RampRe
       const startMs = io.now();
       const measure = mergePartials(await exec.runStage(k + 1, spec), { startMs, endMs: io.now() });
       clamped += measure.clampedDurations;
-      const mark = buildStageMark({ runId, ...(shard ? { shard } : {}), stage: k + 1, spec, part, measure });
+      const mark = buildStageMark({
+        runId,
+        ...(shard ? { shard } : {}),
+        clockResolutionMs,
+        stage: k + 1,
+        spec,
+        part,
+        measure,
+      });
       sinks.stageEnd(mark);
       marks.push(mark);
     }

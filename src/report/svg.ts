@@ -129,7 +129,7 @@ export function barChart(opts: {
   // Label and value columns as wide as their longest text (pod names run to 30+ characters), the bar
   // keeping at least a third of the width.
   const widest = (texts: string[]): number => Math.max(0, ...texts.map((t) => textWidth(t, 12)));
-  const labelW = 150;
+  const labelW = Math.min(w / 3, widest(opts.rows.map((r) => r.label)) + 12);
   const textW = Math.min(w / 3, widest(opts.rows.map((r) => r.text)) + 12);
   const barW = w - labelW - textW;
   const h = 12 + opts.rows.length * rowH;
@@ -157,7 +157,9 @@ export function groupedBars(opts: {
   const w = opts.width ?? 640;
   const h = opts.height ?? 240;
   const m = { l: 52, r: 16, t: 28, b: 36 };
-  const max = niceMax(Math.max(0, ...opts.series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
+  const max = niceMax(
+    Math.max(0, ...opts.series.flatMap((s) => s.values.filter((v): v is number => v !== null))),
+  );
   const gw = (w - m.l - m.r) / Math.max(1, opts.groups.length);
   const bw = (gw * 0.8) / Math.max(1, opts.series.length);
   const py = (y: number): number => h - m.b - (y / max) * (h - m.t - m.b);

@@ -20,7 +20,9 @@ export function parseDocuments(text: string, source: string): unknown[] {
 }
 
 function kindOf(doc: unknown): string | undefined {
-  return typeof doc === 'object' && doc !== null && 'kind' in doc ? String((doc as { kind: unknown }).kind) : undefined;
+  return typeof doc === 'object' && doc !== null && 'kind' in doc
+    ? String((doc as { kind: unknown }).kind)
+    : undefined;
 }
 
 export function catalogFrom(docs: readonly unknown[]): Catalog {
@@ -45,7 +47,10 @@ function yamlFiles(dir: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((f) => /\.ya?ml$/.test(f) && !f.split('/').includes('kustomization.yaml')).sort().map((f) => join(dir, f));
+  return entries
+    .filter((f) => /\.ya?ml$/.test(f) && !f.split('/').includes('kustomization.yaml'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** The Tasks and Pipelines under `root` (the repository, or the image's /opt/kv-cache-bench). */

@@ -43,24 +43,33 @@ export function resultRefs(pt: PipelineTask): ResultRef[] {
 export type Graph = Map<string, Set<string>>;
 
 /** Parents of each task, or an error naming a missing `runAfter` target or a cycle. */
-export function buildGraph(tasks: readonly PipelineTask[]): { ok: true; graph: Graph } | { ok: false; message: string } {
+export function buildGraph(
+  tasks: readonly PipelineTask[],
+): { ok: true; graph: Graph } | { ok: false; message: string } {
   const names = new Set(tasks.map((t) => t.name));
   const graph: Graph = new Map();
   for (const t of tasks) {
     const parents = new Set<string>();
     for (const p of t.runAfter ?? []) {
-      if (!names.has(p)) return { ok: false, message: `task ${t.name} runs after ${p}, which is not a task of this pipeline` };
+      if (!names.has(p))
+        return { ok: false, message: `task ${t.name} runs after ${p}, which is not a task of this pipeline` };
       parents.add(p);
     }
     for (const ref of resultRefs(t)) {
-      if (!names.has(ref.task)) return { ok: false, message: `task ${t.name} reads a result of ${ref.task}, which is not a task of this pipeline` };
+      if (!names.has(ref.task))
+        return {
+          ok: false,
+          message: `task ${t.name} reads a result of ${ref.task}, which is not a task of this pipeline`,
+        };
       parents.add(ref.task);
     }
     if (parents.has(t.name)) return { ok: false, message: `task ${t.name} depends on itself` };
     graph.set(t.name, parents);
   }
   const cycle = findCycle(graph);
-  return cycle ? { ok: false, message: `cycle in the pipeline's tasks: ${cycle.join(' -> ')}` } : { ok: true, graph };
+  return cycle
+    ? { ok: false, message: `cycle in the pipeline's tasks: ${cycle.join(' -> ')}` }
+    : { ok: true, graph };
 }
 
 function findCycle(graph: Graph): string[] | undefined {

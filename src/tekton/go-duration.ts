@@ -1,5 +1,13 @@
 // Tekton timeouts are Go durations (time.ParseDuration): "1h30m", "90s", "500ms", "0" = no timeout.
-const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+const UNIT_MS: Record<string, number> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+  us: 0.001,
+  µs: 0.001,
+  ns: 0.000001,
+};
 
 /** Milliseconds, 0 for "no timeout", or undefined when the text is not a Go duration. */
 export function goDurationMs(text: string): number | undefined {

@@ -45,7 +45,7 @@ export interface RunPipelineOptions {
   commands?: Record<string, string[]>;
   /** Entry point run for `kv-cache-bench` (default: this checkout's src/bin.ts or dist/src/bin.js). */
   cliEntry?: string;
-  /** Where TaskRun directories go (default: a new temporary directory). */
+  /** Where TaskRun directories go (default: a new temporary directory, left for inspection). */
   dir?: string;
   namespace?: string;
   /** Report what would run, run nothing. */
@@ -70,7 +70,12 @@ export async function runPipelineRun(opts: RunPipelineOptions): Promise<Pipeline
       name,
       namespace,
       pipelineName,
-      condition: { type: 'Succeeded', status: 'False', reason: 'CouldntGetPipeline', message: `Error retrieving pipeline for pipelinerun ${namespace}/${name}: pipelines.tekton.dev "${pipelineName}" not found` },
+      condition: {
+        type: 'Succeeded',
+        status: 'False',
+        reason: 'CouldntGetPipeline',
+        message: `Error retrieving pipeline for pipelinerun ${namespace}/${name}: pipelines.tekton.dev "${pipelineName}" not found`,
+      },
       results: [],
       taskRuns: {},
       skippedTasks: [],
@@ -113,11 +118,19 @@ export async function runPipelineRun(opts: RunPipelineOptions): Promise<Pipeline
 }
 
 /** A PipelineRun document for `pipeline` with the given params, for callers without a file. */
-export function pipelineRunFor(pipeline: string, params: Record<string, ParamValue> = {}, workspaces: WorkspaceBinding[] = []): PipelineRun {
+export function pipelineRunFor(
+  pipeline: string,
+  params: Record<string, ParamValue> = {},
+  workspaces: WorkspaceBinding[] = [],
+): PipelineRun {
   return {
     apiVersion: 'tekton.dev/v1',
     kind: 'PipelineRun',
     metadata: { generateName: `${pipeline}-run-` },
-    spec: { pipelineRef: { name: pipeline }, params: Object.entries(params).map(([name, value]) => ({ name, value })), workspaces },
+    spec: {
+      pipelineRef: { name: pipeline },
+      params: Object.entries(params).map(([name, value]) => ({ name, value })),
+      workspaces,
+    },
   };
 }

@@ -14,20 +14,13 @@ function escapeRegExp(s: string): string {
 /**
  * Rewrites every occurrence of a mount's container path that stands as a path: at the start of the
  * string or after `=`, `,`, `:` or whitespace (`--out=/scratch/a.json`, `a:/scratch/b`), and followed
- * by `/`, the end, or one of those separators. The longest mount wins (`/workspace/data` before
- * `/workspace`).
+ * by `/`, the end, or one of those separators. One pass, longest mount first, so `/workspace/data`
+ * wins over `/workspace` and a mapped path is never mapped again.
  */
 export function mapPaths(s: string, mounts: readonly Mount[]): string {
-  let out = s;
-  const sorted = [...mounts].sort((a, b) => b.containerPath.length - a.containerPath.length);
-  const placeholders: string[] = [];
-  for (const m of sorted) {
-    const re = new RegExp(`(^|[=,:\\s])${escapeRegExp(m.containerPath)}(?=$|[/,:\\s])`, 'g');
-    out = out.replace(re, (_all, lead: string) => {
-      placeholders.push(m.hostPath);
-      // A placeholder keeps a shorter mount from matching inside an already mapped host path.
-      return `${lead}\u0000${placeholders.length - 1}\u0000`;
-    });
-  }
-  return out.replace(/\u0000(\d+)\u0000/g, (_all, i: string) => placeholders[Number(i)] ?? '');
+  if (mounts.length === 0) return s;
+  const byPath = new Map(mounts.map((m) => [m.containerPath, m.hostPath]));
+  const alternatives = [...byPath.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const re = new RegExp(`(^|[=,:\\s])(${alternatives.join('|')})(?=$|[/,:\\s])`, 'g');
+  return s.replace(re, (_all, lead: string, path: string) => `${lead}${byPath.get(path) ?? path}`);
 }

@@ -11,7 +11,10 @@ const MD5_HEX = 32;
 export function childName(parent: string, suffix: string): string {
   if (parent.length + suffix.length <= MAX_NAME) return parent + suffix;
   const head = MAX_NAME - suffix.length;
-  if (head - MD5_HEX <= 0) return createHash('md5').update(parent + suffix).digest('hex');
+  if (head - MD5_HEX <= 0)
+    return createHash('md5')
+      .update(parent + suffix)
+      .digest('hex');
   return parent.slice(0, head - MD5_HEX) + createHash('md5').update(parent).digest('hex') + suffix;
 }
 

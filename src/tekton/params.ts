@@ -50,13 +50,17 @@ export type ParamProblem =
   | { kind: 'type'; name: string; expected: ParamType; got: ParamType }
   | { kind: 'keys'; name: string; keys: string[] };
 
-export type ResolvedParams = { ok: true; values: Record<string, ParamValue> } | { ok: false; problem: ParamProblem };
+export type ResolvedParams =
+  { ok: true; values: Record<string, ParamValue> } | { ok: false; problem: ParamProblem };
 
 /**
  * Values for every declared param: the given value, else the default. Extra values are ignored, as
  * Tekton allows a run to pass params a Pipeline or Task does not declare.
  */
-export function resolveParams(specs: readonly ParamSpec[] | undefined, given: Record<string, ParamValue>): ResolvedParams {
+export function resolveParams(
+  specs: readonly ParamSpec[] | undefined,
+  given: Record<string, ParamValue>,
+): ResolvedParams {
   const values: Record<string, ParamValue> = {};
   const missing: string[] = [];
   for (const spec of specs ?? []) {
@@ -67,7 +71,8 @@ export function resolveParams(specs: readonly ParamSpec[] | undefined, given: Re
       missing.push(spec.name);
       continue;
     }
-    if (valueType(value) !== type) return { ok: false, problem: { kind: 'type', name: spec.name, expected: type, got: valueType(value) } };
+    if (valueType(value) !== type)
+      return { ok: false, problem: { kind: 'type', name: spec.name, expected: type, got: valueType(value) } };
     if (type === 'object') {
       // An object value is completed from the default's keys (ParamSpec.setDefaultsForProperties).
       const merged = { ...(isRecord(fallback) ? fallback : {}), ...(value as Record<string, string>) };

@@ -15,20 +15,43 @@ export interface TaskTally {
 }
 
 /** `$(tasks.status)` for finally tasks: Failed if any DAG task failed, Completed if some were skipped. */
-export function aggregateStatus(outcomes: readonly TaskOutcome[], skipped: number): 'Succeeded' | 'Failed' | 'Completed' {
+export function aggregateStatus(
+  outcomes: readonly TaskOutcome[],
+  skipped: number,
+): 'Succeeded' | 'Failed' | 'Completed' {
   if (outcomes.includes('Failed')) return 'Failed';
   return skipped > 0 ? 'Completed' : 'Succeeded';
 }
 
-export function finalCondition(name: string, tally: TaskTally, opts: { timedOut?: string; cancelled?: boolean }): Condition {
+export function finalCondition(
+  name: string,
+  tally: TaskTally,
+  opts: { timedOut?: string; cancelled?: boolean },
+): Condition {
   if (opts.timedOut !== undefined) {
-    return { type: 'Succeeded', status: 'False', reason: 'PipelineRunTimeout', message: `PipelineRun "${name}" failed to finish within "${opts.timedOut}"` };
+    return {
+      type: 'Succeeded',
+      status: 'False',
+      reason: 'PipelineRunTimeout',
+      message: `PipelineRun "${name}" failed to finish within "${opts.timedOut}"`,
+    };
   }
   const completed = tally.succeeded + tally.failed + tally.cancelled;
   const message = `Tasks Completed: ${completed} (Failed: ${tally.failed}, Cancelled ${tally.cancelled}), Skipped: ${tally.skipped}`;
   if (tally.failed > 0) return { type: 'Succeeded', status: 'False', reason: 'Failed', message };
-  if (opts.cancelled || tally.cancelled > 0) return { type: 'Succeeded', status: 'False', reason: 'Cancelled', message: `PipelineRun "${name}" was cancelled` };
-  return { type: 'Succeeded', status: 'True', reason: tally.skipped > 0 ? 'Completed' : 'Succeeded', message };
+  if (opts.cancelled || tally.cancelled > 0)
+    return {
+      type: 'Succeeded',
+      status: 'False',
+      reason: 'Cancelled',
+      message: `PipelineRun "${name}" was cancelled`,
+    };
+  return {
+    type: 'Succeeded',
+    status: 'True',
+    reason: tally.skipped > 0 ? 'Completed' : 'Succeeded',
+    message,
+  };
 }
 
 const REF = /^(tasks|finally)\.([^.[\]]+)\.results\.([^.[\]]+)/;

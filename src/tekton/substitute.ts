@@ -98,5 +98,7 @@ export function variablesIn(s: string): string[] {
 
 /** Variables still unresolved whose key starts with one of `prefixes` (typos Tekton's webhook rejects). */
 export function unresolved(s: string, prefixes: readonly string[]): string[] {
-  return variablesIn(s).filter((k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`) || k.startsWith(`${p}[`)));
+  return variablesIn(s).filter((k) =>
+    prefixes.some((p) => k === p || k.startsWith(`${p}.`) || k.startsWith(`${p}[`)),
+  );
 }

@@ -5,7 +5,8 @@
 import type { ParamType, ParamValue, RunResult, TaskResultSpec } from './types.ts';
 
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
-export const MESSAGE_TOO_LONG = 'Termination message is above max allowed size 4096, caused by large task result.';
+export const MESSAGE_TOO_LONG =
+  'Termination message is above max allowed size 4096, caused by large task result.';
 
 // pkg/result/result.go
 const TASK_RUN_RESULT_TYPE = 1;
@@ -13,7 +14,10 @@ const INTERNAL_TEKTON_RESULT_TYPE = 3;
 
 /** Go's encoding/json escapes <, > and & (and U+2028/2029), which makes the message longer. */
 function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export interface TerminationInput {
@@ -26,14 +30,20 @@ export interface TerminationInput {
 }
 
 export function terminationMessage(input: TerminationInput): string {
-  const entries: { key: string; value: string; type: number }[] = Object.entries(input.files).map(([key, value]) => ({
-    key,
-    value,
-    type: TASK_RUN_RESULT_TYPE,
-  }));
+  const entries: { key: string; value: string; type: number }[] = Object.entries(input.files).map(
+    ([key, value]) => ({
+      key,
+      value,
+      type: TASK_RUN_RESULT_TYPE,
+    }),
+  );
   entries.push({ key: 'StartedAt', value: input.startedAt, type: INTERNAL_TEKTON_RESULT_TYPE });
   if (input.continuedExitCode !== undefined) {
-    entries.push({ key: 'ExitCode', value: String(input.continuedExitCode), type: INTERNAL_TEKTON_RESULT_TYPE });
+    entries.push({
+      key: 'ExitCode',
+      value: String(input.continuedExitCode),
+      type: INTERNAL_TEKTON_RESULT_TYPE,
+    });
   }
   return goJson(entries);
 }
@@ -43,7 +53,10 @@ export function messageBytes(message: string): number {
 }
 
 /** A result file's contents as a typed value: array and object results hold JSON. */
-export function parseResult(spec: TaskResultSpec, raw: string): { ok: true; result: RunResult } | { ok: false; message: string } {
+export function parseResult(
+  spec: TaskResultSpec,
+  raw: string,
+): { ok: true; result: RunResult } | { ok: false; message: string } {
   const type: ParamType = spec.type ?? 'string';
   if (type === 'string') return { ok: true, result: { name: spec.name, value: raw } };
   let parsed: unknown;
@@ -55,7 +68,10 @@ export function parseResult(spec: TaskResultSpec, raw: string): { ok: true; resu
   const good =
     type === 'array'
       ? Array.isArray(parsed) && parsed.every((v) => typeof v === 'string')
-      : typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === 'string');
+      : typeof parsed === 'object' &&
+        parsed !== null &&
+        !Array.isArray(parsed) &&
+        Object.values(parsed).every((v) => typeof v === 'string');
   if (!good) return { ok: false, message: `result ${spec.name} must be a JSON ${type} of strings` };
   return { ok: true, result: { name: spec.name, value: parsed as ParamValue } };
 }

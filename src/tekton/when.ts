@@ -15,7 +15,12 @@ export function evaluateWhen(when: readonly WhenExpression[] | undefined, r: Rep
   const evaluated: string[] = [];
   let allowed = true;
   for (const w of when ?? []) {
-    if (w.cel !== undefined) return { allowed: false, evaluated, error: 'CEL when expressions are not supported by the local executor' };
+    if (w.cel !== undefined)
+      return {
+        allowed: false,
+        evaluated,
+        error: 'CEL when expressions are not supported by the local executor',
+      };
     const input = applyString(w.input ?? '', r);
     const values = applyList(w.values, r);
     const member = values.includes(input);

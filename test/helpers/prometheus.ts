@@ -50,7 +50,9 @@ async function waitReady(url: string, child: ChildProcess, stderr: () => string)
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${url}: the process exited (${child.exitCode ?? child.signalCode}): ${stderr().slice(-800)}`);
+      throw new Error(
+        `${url}: the process exited (${child.exitCode ?? child.signalCode}): ${stderr().slice(-800)}`,
+      );
     try {
       const res = await fetch(`${url}/-/ready`);
       if (res.ok) return;
@@ -142,7 +144,9 @@ export interface PromSample {
 
 export interface PrometheusProcess extends ServerProcess {
   /** /api/v1/query; resolves to Prometheus' whole answer, errors included */
-  query(expr: string): Promise<{ status: string; error?: string; data?: { resultType: string; result: unknown } }>;
+  query(
+    expr: string,
+  ): Promise<{ status: string; error?: string; data?: { resultType: string; result: unknown } }>;
   /** /api/v1/query that must succeed with a vector */
   vector(expr: string): Promise<PromSample[]>;
 }
@@ -191,7 +195,11 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
 }
 
 /** Polls `check` every 250 ms until it returns a value other than undefined; fails with `what` after timeoutMs. */
-export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -203,7 +211,9 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+  );
 }
 
 /**

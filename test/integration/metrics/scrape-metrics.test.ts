@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -156,6 +156,7 @@ describe('scraping pods over HTTP', () => {
   });
 
   afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
     await Promise.all(pods.map((p) => p.close()));
     await new Promise((r) => garbage.close(r));
   });

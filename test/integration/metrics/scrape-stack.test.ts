@@ -1,7 +1,7 @@
 // scrape-metrics and report through the CLI against the embedded stack: real Kubernetes API (pod discovery,
 // pods/proxy), real simulated vLLM pods, traffic through the gateway between two snapshots.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,7 +39,10 @@ describe('scrape-metrics against the embedded stack', () => {
     });
     dir = mkdtempSync(join(tmpdir(), 'kvb-stack-'));
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
+  });
 
   it('exits 2 naming the selector when no pod matches', async () => {
     const r = await cli([

@@ -20,9 +20,12 @@ export function dashboardExprs(dashboard: unknown): { panel: string; expr: strin
 }
 
 export function ruleExprs(rule: unknown): { name: string; expr: string }[] {
-  const groups = (rule as { spec: { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] } })
-    .spec.groups;
-  return groups.flatMap((g) => g.rules.map((r) => ({ name: r.alert ?? r.record ?? '(unnamed)', expr: r.expr })));
+  const groups = (
+    rule as { spec: { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] } }
+  ).spec.groups;
+  return groups.flatMap((g) =>
+    g.rules.map((r) => ({ name: r.alert ?? r.record ?? '(unnamed)', expr: r.expr })),
+  );
 }
 
 /**
@@ -33,11 +36,14 @@ export function ruleExprs(rule: unknown): { name: string; expr: string }[] {
 export function substituteVariables(expr: string, vars: Record<string, string>): string {
   const builtins: Record<string, string> = { __rate_interval: '1m', __interval: '15s', __range: '1h' };
   const all = { ...builtins, ...vars };
-  const out = expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? '';
-    const value = all[name];
-    if (value === undefined) throw new Error(`${expr}: no value for the variable ${whole}`);
-    return value;
-  });
+  const out = expr.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? '';
+      const value = all[name];
+      if (value === undefined) throw new Error(`${expr}: no value for the variable ${whole}`);
+      return value;
+    },
+  );
   return out;
 }

@@ -56,9 +56,13 @@ const alert = (name: string): Rule => {
 describe('the Grafana dashboard', () => {
   it('imports with one Prometheus datasource input that every panel, query and variable uses', () => {
     expect(dashboard.schemaVersion).toBe(39);
-    expect(dashboard.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', pluginId: 'prometheus' })]);
+    expect(dashboard.__inputs).toEqual([
+      expect.objectContaining({ name: 'DS_PROMETHEUS', pluginId: 'prometheus' }),
+    ]);
     const users = [
-      ...dashboard.panels.filter((p) => p.type !== 'row').flatMap((p) => [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)]),
+      ...dashboard.panels
+        .filter((p) => p.type !== 'row')
+        .flatMap((p) => [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)]),
       ...dashboard.templating.list.map((v) => v.datasource),
     ];
     expect(users.length).toBeGreaterThan(10);
@@ -88,15 +92,24 @@ describe('the Grafana dashboard', () => {
     const defined = new Set(dashboard.templating.list.map((v) => v.name));
     for (const { expr } of dashboardExprs(dashboard))
       for (const m of expr.matchAll(/\$\{?(\w+)/g))
-        if (!m[1]!.startsWith('__')) expect({ expr, variable: m[1], defined: defined.has(m[1]!) }).toMatchObject({ defined: true });
+        if (!m[1]!.startsWith('__'))
+          expect({ expr, variable: m[1], defined: defined.has(m[1]!) }).toMatchObject({ defined: true });
   });
 
   it('names in the README every metric the dashboard and the rule read', () => {
     const readme = read('README.md');
     const exprs = [...dashboardExprs(dashboard), ...ruleExprs(ruleDoc)].map((e) => e.expr);
-    const metrics = new Set(exprs.flatMap((e) => [...e.matchAll(/\b((?:vllm:|kv_cache_bench_|push_time_seconds)\w*)/g)].map((m) => m[1]!)));
+    const metrics = new Set(
+      exprs.flatMap((e) =>
+        [...e.matchAll(/\b((?:vllm:|kv_cache_bench_|push_time_seconds)\w*)/g)].map((m) => m[1]!),
+      ),
+    );
     expect(metrics.size).toBeGreaterThanOrEqual(8);
-    for (const m of metrics) expect({ metric: m, inReadme: readme.includes(m.replace(/_bucket$/, '')) }).toEqual({ metric: m, inReadme: true });
+    for (const m of metrics)
+      expect({ metric: m, inReadme: readme.includes(m.replace(/_bucket$/, '')) }).toEqual({
+        metric: m,
+        inReadme: true,
+      });
   });
 });
 
@@ -145,8 +158,16 @@ describe('the PrometheusRule', () => {
               expr: 'namespace_model:vllm_prefix_cache_hit_rate:ratio_rate5m',
               eval_time: '10m',
               exp_samples: [
-                { labels: 'namespace_model:vllm_prefix_cache_hit_rate:ratio_rate5m{namespace="llm-d", model_name="m"}', value: 0.65 },
-                { labels: 'namespace_model:vllm_prefix_cache_hit_rate:ratio_rate5m{namespace="other", model_name="m"}', value: 0.95 },
+                {
+                  labels:
+                    'namespace_model:vllm_prefix_cache_hit_rate:ratio_rate5m{namespace="llm-d", model_name="m"}',
+                  value: 0.65,
+                },
+                {
+                  labels:
+                    'namespace_model:vllm_prefix_cache_hit_rate:ratio_rate5m{namespace="other", model_name="m"}',
+                  value: 0.95,
+                },
               ],
             },
           ],
@@ -158,7 +179,11 @@ describe('the PrometheusRule', () => {
               exp_alerts: [
                 {
                   exp_labels: { severity: 'warning', namespace: 'llm-d', model_name: 'm' },
-                  exp_annotations: annotations(alert('VllmPrefixCacheHitRateLow'), { namespace: 'llm-d', model_name: 'm' }, '65%'),
+                  exp_annotations: annotations(
+                    alert('VllmPrefixCacheHitRateLow'),
+                    { namespace: 'llm-d', model_name: 'm' },
+                    '65%',
+                  ),
                 },
               ],
             },
@@ -207,7 +232,11 @@ describe('the PrometheusRule', () => {
   });
 
   /** The rule's annotations with its templates filled in, as promtool compares them. */
-  function annotations(rule: Rule, labels: Record<string, string>, humanValue: string): Record<string, string> {
+  function annotations(
+    rule: Rule,
+    labels: Record<string, string>,
+    humanValue: string,
+  ): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(rule.annotations ?? {}))
       out[k] = v

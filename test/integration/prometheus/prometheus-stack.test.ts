@@ -12,6 +12,9 @@ import { pushReport } from '../../../src/report/pushgateway.ts';
 import type { Report, Snapshot } from '../../../src/types.ts';
 import { runCli } from '../load/cli-io.ts';
 import {
+  PROMETHEUS_BIN,
+  PUSHGATEWAY_BIN,
+  requireBinary,
   startPrometheus,
   startPushgateway,
   until,
@@ -39,15 +42,26 @@ const hostPort = (url: string): string => new URL(url).host;
 const kube = (): string[] => ['--kubeconfig', stack!.kubeconfigPath, '--namespace', NAMESPACE];
 
 beforeAll(async () => {
+  requireBinary(PROMETHEUS_BIN, 'prometheus');
+  requireBinary(PUSHGATEWAY_BIN, 'prometheus-pushgateway');
   dir = mkdtempSync(join(tmpdir(), 'kvb-prom-'));
   // round-robin: every pod gets traffic, so every per-pod series has data.
-  stack = await startStack({ pods: 3, policy: 'round-robin', latency: 'zero', tokenizer: 'approx', readyDelayMs: 0 });
+  stack = await startStack({
+    pods: 3,
+    policy: 'round-robin',
+    latency: 'zero',
+    tokenizer: 'approx',
+    readyDelayMs: 0,
+  });
   pushgateway = await startPushgateway();
   prom = await startPrometheus({
     jobs: [
       {
         name: 'vllm',
-        targets: stack.pods.map((p) => ({ address: hostPort(p.url), labels: { pod: p.name, namespace: NAMESPACE } })),
+        targets: stack.pods.map((p) => ({
+          address: hostPort(p.url),
+          labels: { pod: p.name, namespace: NAMESPACE },
+        })),
       },
       { name: 'pushgateway', honorLabels: true, targets: [{ address: hostPort(pushgateway.url) }] },
     ],
@@ -61,17 +75,27 @@ beforeAll(async () => {
   // --min-hit-rate 1 can never pass (vLLM caps hits at N-1 tokens): the pushed verdict is FAIL.
   const run = await runCli([
     'run',
-    '--gateway-url', stack.gatewayUrl,
+    '--gateway-url',
+    stack.gatewayUrl,
     ...kube(),
-    '--sessions', '6',
-    '--turns', '3',
-    '--max-tokens', '40',
-    '--tokenizer', 'approx',
-    '--stages', '3x12',
-    '--settle', '100ms',
-    '--min-hit-rate', '1',
-    '--pushgateway-url', pushgateway.url,
-    '--out-dir', join(dir, 'run'),
+    '--sessions',
+    '6',
+    '--turns',
+    '3',
+    '--max-tokens',
+    '40',
+    '--tokenizer',
+    'approx',
+    '--stages',
+    '3x12',
+    '--settle',
+    '100ms',
+    '--min-hit-rate',
+    '1',
+    '--pushgateway-url',
+    pushgateway.url,
+    '--out-dir',
+    join(dir, 'run'),
   ]);
   if (run.code !== 1) throw new Error(`run exited ${run.code}: ${run.stderr}`);
   trafficDone = Date.now();
@@ -82,7 +106,7 @@ afterAll(async () => {
   await prom?.close();
   await pushgateway?.close();
   await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function scrape(via: string, extra: string[]): Promise<Snapshot> {
@@ -93,7 +117,9 @@ async function scrape(via: string, extra: string[]): Promise<Snapshot> {
 }
 
 /** The pushed group of this run, once Prometheus has scraped the Pushgateway after the push. */
-function pushedVerdict(runId: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+function pushedVerdict(
+  runId: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   return until(`the pushed verdict of ${runId}`, async () => {
     const v = await prom.vector(`kv_cache_bench_verdict{job="kv-cache-bench", run_id="${runId}"}`);
     return v.length > 0 ? v : undefined;
@@ -160,7 +186,11 @@ it('evaluates every PrometheusRule expression without error and loads the rules 
   );
   for (const { name, expr } of exprs) {
     const answer = await prom.query(expr);
-    expect({ name, status: answer.status, error: answer.error }).toEqual({ name, status: 'success', error: undefined });
+    expect({ name, status: answer.status, error: answer.error }).toEqual({
+      name,
+      status: 'success',
+      error: undefined,
+    });
   }
   const rules = await until('every rule evaluated', async () => {
     const res = (await (await fetch(`${prom.url}/api/v1/rules`)).json()) as {
@@ -169,11 +199,12 @@ it('evaluates every PrometheusRule expression without error and loads the rules 
     const all = res.data.groups.flatMap((g) => g.rules);
     return all.length === exprs.length && all.every((r) => r.health !== 'unknown') ? all : undefined;
   });
-  for (const r of rules) expect({ name: r.name, health: r.health, lastError: r.lastError ?? '' }).toEqual({
-    name: r.name,
-    health: 'ok',
-    lastError: '',
-  });
+  for (const r of rules)
+    expect({ name: r.name, health: r.health, lastError: r.lastError ?? '' }).toEqual({
+      name: r.name,
+      health: 'ok',
+      lastError: '',
+    });
 });
 
 it('fires KvCacheBenchRunFailed while the latest pushed run failed, and resolves after a passing one', async () => {

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -120,6 +120,7 @@ describe('kv-cache-bench report', () => {
       `${JSON.stringify({ runId: 'kvb-test', stage: 1, spec: '4x20', startMs: 0, endMs: 1000, requested: 20, completed: 20, errors: 0, achievedRps: 20, scheduleLagMs: { p50: 0, p99: 1 }, eventLoopLagMs: { p50: 0, p99: 2 }, generatorLimited: false })}\n`,
     );
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('passes a good run: prints the table, writes the reports and the Tekton results (exit 0)', async () => {
     const out = f('out-good');

@@ -13,14 +13,21 @@ interface Seen {
 let server: Server;
 let url: string;
 let seen: Seen[] = [];
-let answer = { status: 202, body: '{"eventListener":"kv-cache-bench-nightly","namespace":"llm-d","eventID":"e-1"}' };
+let answer = {
+  status: 202,
+  body: '{"eventListener":"kv-cache-bench-nightly","namespace":"llm-d","eventID":"e-1"}',
+};
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     let text = '';
     req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', contentType: req.headers['content-type'] ?? '', body: JSON.parse(text || 'null') });
+      seen.push({
+        method: req.method ?? '',
+        contentType: req.headers['content-type'] ?? '',
+        body: JSON.parse(text || 'null'),
+      });
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
   });
@@ -30,15 +37,29 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   seen = [];
-  answer = { status: 202, body: '{"eventListener":"kv-cache-bench-nightly","namespace":"llm-d","eventID":"e-1"}' };
+  answer = {
+    status: 202,
+    body: '{"eventListener":"kv-cache-bench-nightly","namespace":"llm-d","eventID":"e-1"}',
+  };
 });
 
 describe('kv-cache-bench trigger', () => {
-  it('posts the params as a JSON body and prints the EventListener\'s answer', async () => {
-    const out = await runCli(['trigger', `--url=${url}`, '--param', 'namespace=llm-d', 'stages=8x72,16x144', 'gateway-url=http://gw:80/x=y']);
+  it("posts the params as a JSON body and prints the EventListener's answer", async () => {
+    const out = await runCli([
+      'trigger',
+      `--url=${url}`,
+      '--param',
+      'namespace=llm-d',
+      'stages=8x72,16x144',
+      'gateway-url=http://gw:80/x=y',
+    ]);
     expect(out).toEqual({ code: 0, stdout: `${answer.body}\n`, stderr: '' });
     expect(seen).toEqual([
-      { method: 'POST', contentType: 'application/json', body: { namespace: 'llm-d', stages: '8x72,16x144', 'gateway-url': 'http://gw:80/x=y' } },
+      {
+        method: 'POST',
+        contentType: 'application/json',
+        body: { namespace: 'llm-d', stages: '8x72,16x144', 'gateway-url': 'http://gw:80/x=y' },
+      },
     ]);
   });
 

@@ -93,6 +93,11 @@ describe('buildReport', () => {
     expect(r.warnings.join(' ')).toMatch(/generator-limited stage 1 \(4x8\)/);
   });
 
+  it('says when the generator clock was coarse', () => {
+    const r = buildReport(inputs({ stageMarks: [mark({ clockResolutionMs: 48 })] }));
+    expect(r.warnings.join(' ')).toMatch(/clock advanced in steps of up to 48 ms/);
+  });
+
   it('merges the stage marks of several shards', () => {
     const r = buildReport(
       inputs({

@@ -19,8 +19,15 @@ const measure = (over: Partial<StageMeasure>): StageMeasure => ({
   ...over,
 });
 
-const mark = (spec: string, m: Partial<StageMeasure>, part = WHOLE) =>
-  buildStageMark({ runId: 'r', stage: 1, spec: parseStages(spec)[0]!, part, measure: measure(m) });
+const mark = (spec: string, m: Partial<StageMeasure>, clockResolutionMs?: number, part = WHOLE) =>
+  buildStageMark({
+    runId: 'r',
+    stage: 1,
+    spec: parseStages(spec)[0]!,
+    part,
+    measure: measure(m),
+    ...(clockResolutionMs !== undefined ? { clockResolutionMs } : {}),
+  });
 
 describe('stage marks', () => {
   it('reports a closed loop throughput over its wall time', () => {
@@ -39,19 +46,72 @@ describe('stage marks', () => {
   });
 
   it.each([
-    ['flags an open loop sending below 90 % of its rate', '20rps:200', { lastSendOffsetMs: 12_000 }, true],
-    ['passes an open loop sending at 91 % of its rate', '20rps:200', { lastSendOffsetMs: 10_930 }, false],
-    ['flags a schedule lag p99 above 10 ms', '8x200', { scheduleLagMs: { p50: 1, p99: 10.5 } }, true],
-    ['passes a schedule lag p99 of 10 ms', '8x200', { scheduleLagMs: { p50: 1, p99: 10 } }, false],
-    ['flags an event-loop lag p99 above 20 ms', '8x200', { eventLoopLagMs: { p50: 1, p99: 25 } }, true],
-    ['passes a slow closed loop (server-bound, not generator-bound)', '8x200', { endMs: 1_100_000 }, false],
-  ])('%s', (_name, spec, m, limited) => {
-    expect(mark(spec, m).generatorLimited).toBe(limited);
+    [
+      'flags an open loop sending below 90 % of its rate',
+      '20rps:200',
+      { lastSendOffsetMs: 12_000 },
+      true,
+      undefined,
+    ],
+    [
+      'passes an open loop sending at 91 % of its rate',
+      '20rps:200',
+      { lastSendOffsetMs: 10_930 },
+      false,
+      undefined,
+    ],
+    [
+      'flags an open-loop schedule lag p99 above 10 ms',
+      '20rps:200',
+      { lastSendOffsetMs: 9_950, scheduleLagMs: { p50: 1, p99: 10.5 } },
+      true,
+      undefined,
+    ],
+    [
+      'passes an open-loop schedule lag p99 of 10 ms',
+      '20rps:200',
+      { lastSendOffsetMs: 9_950, scheduleLagMs: { p50: 1, p99: 10 } },
+      false,
+      undefined,
+    ],
+    [
+      'passes a closed loop whose sends lag (only the offered load drops)',
+      '8x200',
+      { scheduleLagMs: { p50: 1, p99: 30 } },
+      false,
+      undefined,
+    ],
+    [
+      'allows two clock steps of lag on a coarse clock',
+      '8x200',
+      { eventLoopLagMs: { p50: 1, p99: 100 } },
+      false,
+      50,
+    ],
+    [
+      'flags an event-loop lag p99 above 20 ms',
+      '8x200',
+      { eventLoopLagMs: { p50: 1, p99: 25 } },
+      true,
+      undefined,
+    ],
+    [
+      'passes a slow closed loop (server-bound, not generator-bound)',
+      '8x200',
+      { endMs: 1_100_000 },
+      false,
+      undefined,
+    ],
+  ])('%s', (_name, spec, m, limited, clockResolutionMs) => {
+    expect(
+      mark(spec as string, m as Partial<StageMeasure>, clockResolutionMs as number | undefined)
+        .generatorLimited,
+    ).toBe(limited);
   });
 
   it('judges a shard against its share of the rate', () => {
     // 20rps:200 over 4 shards: shard 1 sends at 50 ms + k·200 ms; 50 sends, last at 9,850 ms.
-    const m = mark('20rps:200', { sent: 50, lastSendOffsetMs: 9_850 }, { index: 1, of: 4 });
+    const m = mark('20rps:200', { sent: 50, lastSendOffsetMs: 9_850 }, undefined, { index: 1, of: 4 });
     expect(m).toMatchObject({ requested: 50, achievedRps: 5, generatorLimited: false });
   });
 

@@ -21,7 +21,10 @@ function listYaml(dir: string): string[] {
 }
 
 export function readYaml(path: string): YamlFile {
-  return { path, docs: parseDocuments(readFileSync(join(ROOT, path), 'utf8'), path) as Record<string, unknown>[] };
+  return {
+    path,
+    docs: parseDocuments(readFileSync(join(ROOT, path), 'utf8'), path) as Record<string, unknown>[],
+  };
 }
 
 export const CATALOG_DIRS = ['tasks', 'pipelines', 'pipelineruns', 'triggers', 'rbac'] as const;
@@ -33,15 +36,22 @@ export function allYaml(): YamlFile[] {
 const isKustomization = (f: string) => f.endsWith('kustomization.yaml');
 
 export function taskFiles(): { path: string; task: Task }[] {
-  return listYaml('tasks').filter((f) => !isKustomization(f)).map((path) => ({ path, task: readYaml(path).docs[0] as unknown as Task }));
+  return listYaml('tasks')
+    .filter((f) => !isKustomization(f))
+    .map((path) => ({ path, task: readYaml(path).docs[0] as unknown as Task }));
 }
 
 export function pipelineFiles(): { path: string; pipeline: Pipeline }[] {
-  return listYaml('pipelines').filter((f) => !isKustomization(f)).map((path) => ({ path, pipeline: readYaml(path).docs[0] as unknown as Pipeline }));
+  return listYaml('pipelines')
+    .filter((f) => !isKustomization(f))
+    .map((path) => ({ path, pipeline: readYaml(path).docs[0] as unknown as Pipeline }));
 }
 
 export function pipelineRunFiles(): { path: string; run: PipelineRun }[] {
-  return listYaml('pipelineruns').map((path) => ({ path, run: readYaml(path).docs[0] as unknown as PipelineRun }));
+  return listYaml('pipelineruns').map((path) => ({
+    path,
+    run: readYaml(path).docs[0] as unknown as PipelineRun,
+  }));
 }
 
 export function rel(path: string): string {

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
-export const SCHEMA_DIR = fileURLToPath(new URL('../../../../shared/schemas/tekton-pipeline-v1.15.0/', import.meta.url));
+export const SCHEMA_DIR = fileURLToPath(
+  new URL('../../../../shared/schemas/tekton-pipeline-v1.15.0/', import.meta.url),
+);
 
 type Schema = Record<string, unknown>;
 
@@ -29,7 +31,9 @@ const OBJECT_META: Schema = {
 };
 
 /** ParamValue / param default: a string, an array of strings or a map of strings (param_types.go). */
-const PARAM_VALUE: Schema = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, STRING_MAP] };
+const PARAM_VALUE: Schema = {
+  anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, STRING_MAP],
+};
 
 /** corev1.Volume, the sources a Task may use here. */
 const VOLUMES: Schema = {
@@ -40,9 +44,21 @@ const VOLUMES: Schema = {
     required: ['name'],
     properties: {
       name: { type: 'string' },
-      emptyDir: { type: 'object', additionalProperties: false, properties: { medium: { type: 'string' }, sizeLimit: { type: ['string', 'integer'] } } },
-      secret: { type: 'object', additionalProperties: false, properties: { secretName: { type: 'string' }, optional: { type: 'boolean' } } },
-      configMap: { type: 'object', additionalProperties: false, properties: { name: { type: 'string' }, optional: { type: 'boolean' } } },
+      emptyDir: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { medium: { type: 'string' }, sizeLimit: { type: ['string', 'integer'] } },
+      },
+      secret: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { secretName: { type: 'string' }, optional: { type: 'boolean' } },
+      },
+      configMap: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { name: { type: 'string' }, optional: { type: 'boolean' } },
+      },
     },
     minProperties: 2,
     maxProperties: 2,
@@ -59,7 +75,10 @@ const PVC_TEMPLATE: Schema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        accessModes: { type: 'array', items: { enum: ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] } },
+        accessModes: {
+          type: 'array',
+          items: { enum: ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] },
+        },
         storageClassName: { type: 'string' },
         volumeMode: { type: 'string' },
         resources: {
@@ -83,7 +102,9 @@ function strict(node: unknown, path: string[], fills: Map<string, Schema>): unkn
   for (const [k, v] of Object.entries(src)) {
     if (k.startsWith('x-kubernetes-')) continue;
     if (k === 'properties' && typeof v === 'object' && v !== null) {
-      out.properties = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, strict(sub, [...path, name], fills)]));
+      out.properties = Object.fromEntries(
+        Object.entries(v).map(([name, sub]) => [name, strict(sub, [...path, name], fills)]),
+      );
     } else if (k === 'items') {
       out.items = strict(v, [...path, '[]'], fills);
     } else if (k === 'additionalProperties' && typeof v === 'object') {
@@ -93,7 +114,12 @@ function strict(node: unknown, path: string[], fills: Map<string, Schema>): unkn
     }
   }
   if (src['x-kubernetes-int-or-string']) return { anyOf: [{ type: 'integer' }, { type: 'string' }] };
-  if (src.properties && !src['x-kubernetes-preserve-unknown-fields'] && src.additionalProperties === undefined) out.additionalProperties = false;
+  if (
+    src.properties &&
+    !src['x-kubernetes-preserve-unknown-fields'] &&
+    src.additionalProperties === undefined
+  )
+    out.additionalProperties = false;
   return out;
 }
 
@@ -124,7 +150,11 @@ export function loadCrdValidators(): CrdValidators {
   ];
   const taskSpec = crdSchema(
     '300-task.yaml',
-    new Map<string, Schema>([...paramFills('spec'), ['spec.volumes', VOLUMES], ['spec.results.[].value', PARAM_VALUE]] as [string, Schema][]),
+    new Map<string, Schema>([
+      ...paramFills('spec'),
+      ['spec.volumes', VOLUMES],
+      ['spec.results.[].value', PARAM_VALUE],
+    ] as [string, Schema][]),
   );
   const taskSpecSchema = (taskSpec.properties as Schema).spec as Schema;
   const pipelineFills = new Map<string, Schema>([
@@ -150,11 +180,15 @@ export function loadCrdValidators(): CrdValidators {
   return {
     validate(doc) {
       const d = doc as { apiVersion?: string; kind?: string };
-      if (d.apiVersion !== 'tekton.dev/v1') return [`apiVersion must be tekton.dev/v1, got ${String(d.apiVersion)}`];
+      if (d.apiVersion !== 'tekton.dev/v1')
+        return [`apiVersion must be tekton.dev/v1, got ${String(d.apiVersion)}`];
       const v = validators[d.kind ?? ''];
       if (!v) return [`no CRD schema for kind ${String(d.kind)}`];
       if (v(doc)) return [];
-      return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
+      return (v.errors ?? []).map(
+        (e) =>
+          `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+      );
     },
   };
 }

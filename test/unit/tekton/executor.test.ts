@@ -2,7 +2,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { catalogFrom, parseDocuments, pipelineRunFor, runPipelineRun, type Catalog, type RunPipelineOptions } from '../../../src/tekton/index.ts';
+import {
+  catalogFrom,
+  parseDocuments,
+  pipelineRunFor,
+  runPipelineRun,
+  type Catalog,
+  type RunPipelineOptions,
+} from '../../../src/tekton/index.ts';
 
 const TASKS = `
 apiVersion: tekton.dev/v1
@@ -167,14 +174,56 @@ finally:
     taskRef: {name: echo}
     params: [{name: word, value: "$(tasks.status)/$(tasks.bad.status)/$(tasks.good.status)/$(tasks.after-bad.status)"}]`,
   ),
+  pipeline(
+    'fan',
+    `params:
+  - {name: words, type: array, default: [x, y]}
+results:
+  - {name: all, type: array, value: "$(tasks.m.results.said[*])"}
+tasks:
+  - name: m
+    taskRef: {name: echo}
+    matrix:
+      params:
+        - {name: word, value: ["$(params.words[*])"]}
+      include:
+        - {name: extra, params: [{name: word, value: z}]}
+  - name: after
+    runAfter: [m]
+    taskRef: {name: echo}
+    params: [{name: word, value: "$(tasks.m.matrix.length) runs"}]`,
+  ),
   pipeline('tolerant', `tasks:\n  - {name: t, taskRef: {name: tolerant}}`),
+  pipeline(
+    'flaky',
+    `tasks:
+  - name: inline
+    retries: 2
+    taskSpec:
+      results:
+        - {name: attempt}
+      steps:
+        - name: fail-first
+          image: node:24
+          command: [node, -e, "require('fs').writeFileSync(process.argv[1], process.argv[2]); process.exit(process.argv[2] === '0' ? 1 : 0)"]
+          args: ["$(results.attempt.path)", "$(context.task.retry-count)"]
+  - name: referenced
+    taskRef: {name: echo}
+    params: [{name: word, value: "$(context.task.retry-count)"}]`,
+  ),
   pipeline(
     'big',
     `params:\n  - {name: bytes}\nresults:\n  - {name: blob, value: "$(tasks.b.results.blob)"}\ntasks:\n  - {name: b, taskRef: {name: big-result}, params: [{name: bytes, value: "$(params.bytes)"}]}`,
   ),
-  pipeline('secret', `params:\n  - {name: secret}\ntasks:\n  - {name: s, taskRef: {name: secret-env}, params: [{name: secret, value: "$(params.secret)"}]}`),
+  pipeline(
+    'secret',
+    `params:\n  - {name: secret}\ntasks:\n  - {name: s, taskRef: {name: secret-env}, params: [{name: secret, value: "$(params.secret)"}]}`,
+  ),
   pipeline('whoami', `tasks:\n  - {name: w, taskRef: {name: whoami}}`),
-  pipeline('slow', `tasks:\n  - {name: s, taskRef: {name: sleep}}\nfinally:\n  - {name: f, taskRef: {name: echo}, params: [{name: word, value: x}]}`),
+  pipeline(
+    'slow',
+    `tasks:\n  - {name: s, taskRef: {name: sleep}}\nfinally:\n  - {name: f, taskRef: {name: echo}, params: [{name: word, value: x}]}`,
+  ),
   pipeline(
     'missing-result',
     `tasks:\n  - {name: a, taskRef: {name: tolerant}}\n  - {name: b, taskRef: {name: echo}, params: [{name: word, value: "$(tasks.a.results.nothing)"}]}`,
@@ -191,7 +240,13 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(name: string, params: Record<string, string> = {}, extra: Partial<RunPipelineOptions> = {}) {
-  return runPipelineRun({ catalog, pipelineRun: pipelineRunFor(name, params), dir: mkdtempSync(join(dir, `${name}-`)), random: () => 0.5, ...extra });
+  return runPipelineRun({
+    catalog,
+    pipelineRun: pipelineRunFor(name, params),
+    dir: mkdtempSync(join(dir, `${name}-`)),
+    random: () => 0.5,
+    ...extra,
+  });
 }
 
 describe('local Tekton executor', () => {
@@ -202,14 +257,23 @@ describe('local Tekton executor', () => {
     expect(pr.taskRuns.first?.name).toBe('pass-results-run-rrrrr-first');
     expect(pr.taskRuns.first?.results).toEqual([{ name: 'said', value: 'hello big world' }]);
     expect(pr.results).toEqual([{ name: 'final', value: 'hello big world again in pass-results-run-rrrrr' }]);
-    expect(pr.taskRuns.first?.steps[0]?.command.slice(3)).toEqual(['/tekton/results/said', 'hello', 'big', 'world']);
+    expect(pr.taskRuns.first?.steps[0]?.command.slice(3)).toEqual([
+      '/tekton/results/said',
+      'hello',
+      'big',
+      'world',
+    ]);
   });
 
   it('runs independent tasks at once and a runAfter task only after its parent, sharing a claim workspace', async () => {
     const ws = mkdtempSync(join(dir, 'claim-'));
     const pr = await run('ordering', {}, { workspaces: [{ name: 'shared', hostPath: ws }] });
     expect(pr.condition.status).toBe('True');
-    expect(readFileSync(join(ws, 'order.txt'), 'utf8').trim().split('\n')).toEqual(['quick', 'slow', 'after-slow']);
+    expect(readFileSync(join(ws, 'order.txt'), 'utf8').trim().split('\n')).toEqual([
+      'quick',
+      'slow',
+      'after-slow',
+    ]);
   });
 
   it('gives each TaskRun its own emptyDir, as pods do', async () => {
@@ -220,7 +284,7 @@ describe('local Tekton executor', () => {
     expect(readFileSync(local('quick'), 'utf8')).toBe('quick\n');
   });
 
-  it('skips tasks whose when is false, and a task reading a skipped task\'s result; the run ends Completed', async () => {
+  it("skips tasks whose when is false, and a task reading a skipped task's result; the run ends Completed", async () => {
     const pr = await run('conditional');
     expect(pr.condition).toMatchObject({ status: 'True', reason: 'Completed' });
     expect(Object.keys(pr.taskRuns)).toEqual(['when-fast']);
@@ -232,10 +296,40 @@ describe('local Tekton executor', () => {
 
   it('stops starting tasks after a failure and runs finally with $(tasks.status)', async () => {
     const pr = await run('failing');
-    expect(pr.condition).toMatchObject({ status: 'False', reason: 'Failed', message: 'Tasks Completed: 3 (Failed: 1, Cancelled 0), Skipped: 1' });
-    expect(pr.taskRuns.bad?.condition).toMatchObject({ reason: 'Failed', message: '"step-fail" exited with code 3' });
+    expect(pr.condition).toMatchObject({
+      status: 'False',
+      reason: 'Failed',
+      message: 'Tasks Completed: 3 (Failed: 1, Cancelled 0), Skipped: 1',
+    });
+    expect(pr.taskRuns.bad?.condition).toMatchObject({
+      reason: 'Failed',
+      message: '"step-fail" exited with code 3',
+    });
     expect(pr.skippedTasks).toEqual([{ name: 'after-bad', reason: 'PipelineRun was stopping' }]);
     expect(pr.results).toEqual([{ name: 'status', value: 'Failed/Failed/Succeeded/None' }]);
+  });
+
+  it('fans a matrixed task out into one TaskRun per combination and gathers its results into arrays', async () => {
+    const pr = await run('fan');
+    expect(pr.condition).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect(Object.entries(pr.taskRuns).map(([k, tr]) => [k, tr.name])).toEqual([
+      ['m/0', 'fan-run-rrrrr-m-0'],
+      ['m/1', 'fan-run-rrrrr-m-1'],
+      ['m/2', 'fan-run-rrrrr-m-2'],
+      ['after', 'fan-run-rrrrr-after'],
+    ]);
+    expect(pr.taskRuns.after?.results).toEqual([{ name: 'said', value: '3 runs' }]);
+    expect(pr.results).toEqual([{ name: 'all', value: ['x', 'y', 'z'] }]);
+  });
+
+  it('retries a failed TaskRun, substituting retry-count only for an inline taskSpec', async () => {
+    const pr = await run('flaky');
+    expect(pr.condition).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect([pr.taskRuns.inline?.retriesStatus, pr.taskRuns.inline?.results]).toEqual([
+      1,
+      [{ name: 'attempt', value: '1' }],
+    ]);
+    expect(pr.taskRuns.referenced?.results).toEqual([{ name: 'said', value: '$(context.task.retry-count)' }]);
   });
 
   it('keeps going after a step with onError: continue and records its exit code', async () => {
@@ -273,14 +367,28 @@ describe('local Tekton executor', () => {
     expect(pr.taskRuns.s?.results).toEqual([{ name: 'key', value }]);
   });
 
-  it('gives steps the credentials of the run\'s ServiceAccount, and fails a run naming an unknown one', async () => {
+  it("gives steps the credentials of the run's ServiceAccount, and fails a run naming an unknown one", async () => {
     const pipelineRun = pipelineRunFor('whoami');
     pipelineRun.spec.taskRunTemplate = { serviceAccountName: 'kv-cache-bench' };
     const serviceAccounts = { 'kv-cache-bench': { env: { KUBECONFIG: '/sa/kubeconfig' } } };
-    const ok = await runPipelineRun({ catalog, pipelineRun, serviceAccounts, dir: mkdtempSync(join(dir, 'sa-')) });
+    const ok = await runPipelineRun({
+      catalog,
+      pipelineRun,
+      serviceAccounts,
+      dir: mkdtempSync(join(dir, 'sa-')),
+    });
     expect(ok.taskRuns.w?.results).toEqual([{ name: 'kubeconfig', value: '/sa/kubeconfig' }]);
-    const missing = await runPipelineRun({ catalog, pipelineRun: pipelineRunFor('whoami'), serviceAccounts, dir: mkdtempSync(join(dir, 'sa-')) });
-    expect(missing.taskRuns.w?.condition).toMatchObject({ status: 'False', reason: 'PodCreationFailed', message: 'serviceaccounts "default" not found' });
+    const missing = await runPipelineRun({
+      catalog,
+      pipelineRun: pipelineRunFor('whoami'),
+      serviceAccounts,
+      dir: mkdtempSync(join(dir, 'sa-')),
+    });
+    expect(missing.taskRuns.w?.condition).toMatchObject({
+      status: 'False',
+      reason: 'PodCreationFailed',
+      message: 'serviceaccounts "default" not found',
+    });
     expect(missing.condition).toMatchObject({ status: 'False', reason: 'Failed' });
   });
 
@@ -312,6 +420,8 @@ describe('local Tekton executor', () => {
     expect(first?.command.slice(0, 2)).toEqual(['node', '-e']);
     expect(first?.command.slice(3)).toEqual(['/tekton/results/said', 'hi', 'big', 'world']);
     expect(first?.localCommand[0]).toBe(process.execPath);
-    expect(pr.taskRuns.second?.steps[0]?.command[4]).toBe('$(tasks.first.results.said) again in pass-results-run-rrrrr');
+    expect(pr.taskRuns.second?.steps[0]?.command[4]).toBe(
+      '$(tasks.first.results.said) again in pass-results-run-rrrrr',
+    );
   });
 });

@@ -1,11 +1,18 @@
 import { buildGraph, resultRefs } from '../../../src/tekton/dag.ts';
 import { goDurationMs } from '../../../src/tekton/go-duration.ts';
 import { mapPaths } from '../../../src/tekton/local-paths.ts';
+import { aggregateResults, fanOut } from '../../../src/tekton/matrix.ts';
 import { childName, generateName } from '../../../src/tekton/names.ts';
 import { resolveParams, toParamValue } from '../../../src/tekton/params.ts';
 import { aggregateStatus, pipelineResults } from '../../../src/tekton/pipeline-state.ts';
 import { planTaskRun } from '../../../src/tekton/plan.ts';
-import { addValues, applyList, applyString, applyValue, emptyReplacements } from '../../../src/tekton/substitute.ts';
+import {
+  addValues,
+  applyList,
+  applyString,
+  applyValue,
+  emptyReplacements,
+} from '../../../src/tekton/substitute.ts';
 import { messageBytes, terminationMessage } from '../../../src/tekton/termination.ts';
 import type { PipelineTask, TaskSpec } from '../../../src/tekton/types.ts';
 import { evaluateWhen } from '../../../src/tekton/when.ts';
@@ -49,7 +56,10 @@ describe('params', () => {
     [42, '42'],
     [true, 'true'],
     ['x', 'x'],
-    [[1, 'b'], ['1', 'b']],
+    [
+      [1, 'b'],
+      ['1', 'b'],
+    ],
     [{ k: 2 }, { k: '2' }],
   ])('reads the YAML value %p as Tekton does: %p', (raw, expected) => {
     expect(toParamValue(raw)).toEqual(expected);
@@ -76,7 +86,11 @@ describe('params', () => {
 });
 
 describe('task graph', () => {
-  const t = (name: string, extra: Partial<PipelineTask> = {}): PipelineTask => ({ name, taskRef: { name: 'x' }, ...extra });
+  const t = (name: string, extra: Partial<PipelineTask> = {}): PipelineTask => ({
+    name,
+    taskRef: { name: 'x' },
+    ...extra,
+  });
 
   it('orders by runAfter and by result references in params and when', () => {
     const tasks = [
@@ -90,12 +104,17 @@ describe('task graph', () => {
       ['b', ['a']],
       ['c', ['a', 'b']],
     ]);
-    expect(resultRefs(tasks[1] as PipelineTask)).toEqual([{ task: 'a', result: 'out', key: 'tasks.a.results.out' }]);
+    expect(resultRefs(tasks[1] as PipelineTask)).toEqual([
+      { task: 'a', result: 'out', key: 'tasks.a.results.out' },
+    ]);
   });
 
   it.each([
     [[t('a', { runAfter: ['nope'] })], 'task a runs after nope, which is not a task of this pipeline'],
-    [[t('a', { runAfter: ['b'] }), t('b', { runAfter: ['a'] })], 'cycle in the pipeline\'s tasks: a -> b -> a'],
+    [
+      [t('a', { runAfter: ['b'] }), t('b', { runAfter: ['a'] })],
+      "cycle in the pipeline's tasks: a -> b -> a",
+    ],
   ])('rejects a broken graph', (tasks, message) => {
     expect(buildGraph(tasks)).toEqual({ ok: false, message });
   });
@@ -112,8 +131,24 @@ describe('when expressions', () => {
   });
 
   it('requires every expression to hold, with array params expanded in values', () => {
-    expect(evaluateWhen([{ input: 'a', operator: 'in', values: ['$(params.arr[*])'] }, { input: 'z', operator: 'in', values: ['z'] }], r).allowed).toBe(true);
-    expect(evaluateWhen([{ input: 'a', operator: 'in', values: ['a'] }, { input: 'z', operator: 'in', values: ['y'] }], r).allowed).toBe(false);
+    expect(
+      evaluateWhen(
+        [
+          { input: 'a', operator: 'in', values: ['$(params.arr[*])'] },
+          { input: 'z', operator: 'in', values: ['z'] },
+        ],
+        r,
+      ).allowed,
+    ).toBe(true);
+    expect(
+      evaluateWhen(
+        [
+          { input: 'a', operator: 'in', values: ['a'] },
+          { input: 'z', operator: 'in', values: ['y'] },
+        ],
+        r,
+      ).allowed,
+    ).toBe(false);
   });
 });
 
@@ -162,7 +197,10 @@ describe('names', () => {
 
 describe('termination message', () => {
   it('holds every result file plus StartedAt, as JSON Go would write', () => {
-    const msg = terminationMessage({ files: { verdict: 'PASS', summary: '<a&b>' }, startedAt: '2025-01-01T00:00:00.000Z' });
+    const msg = terminationMessage({
+      files: { verdict: 'PASS', summary: '<a&b>' },
+      startedAt: '2025-01-01T00:00:00.000Z',
+    });
     expect(msg).toBe(
       '[{"key":"verdict","value":"PASS","type":1},{"key":"summary","value":"\\u003ca\\u0026b\\u003e","type":1},' +
         '{"key":"StartedAt","value":"2025-01-01T00:00:00.000Z","type":3}]',
@@ -183,13 +221,29 @@ describe('pipeline results', () => {
         ['measure', [{ name: 'hit-rate', value: '0.93' }]],
         ['report', [{ name: 'verdict', value: 'PASS' }]],
       ]),
-      new Map([['measure', 'Succeeded' as const], ['report', 'Succeeded' as const]]),
+      new Map([
+        ['measure', 'Succeeded' as const],
+        ['report', 'Succeeded' as const],
+      ]),
     );
-    expect(out).toEqual({ results: [{ name: 'hit-rate', value: '0.93' }, { name: 'verdict', value: 'PASS' }], invalid: [] });
+    expect(out).toEqual({
+      results: [
+        { name: 'hit-rate', value: '0.93' },
+        { name: 'verdict', value: 'PASS' },
+      ],
+      invalid: [],
+    });
   });
 
   it('omits a result a failed task never wrote, and flags one a successful task never wrote', () => {
-    const out = pipelineResults(specs, new Map(), new Map([['measure', 'Failed' as const], ['report', 'Succeeded' as const]]));
+    const out = pipelineResults(
+      specs,
+      new Map(),
+      new Map([
+        ['measure', 'Failed' as const],
+        ['report', 'Succeeded' as const],
+      ]),
+    );
     expect(out).toEqual({ results: [], invalid: ['verdict'] });
   });
 
@@ -206,29 +260,65 @@ describe('TaskRun plan', () => {
   const spec: TaskSpec = {
     params: [{ name: 'url' }, { name: 'flags', type: 'array', default: ['--a', '--b'] }],
     results: [{ name: 'verdict' }],
-    workspaces: [{ name: 'data', optional: true }, { name: 'out', optional: true }],
-    stepTemplate: { env: [{ name: 'LEVEL', value: 'info' }, { name: 'KEEP', value: 'template' }] },
+    workspaces: [
+      { name: 'data', optional: true },
+      { name: 'out', optional: true },
+    ],
+    stepTemplate: {
+      env: [
+        { name: 'LEVEL', value: 'info' },
+        { name: 'KEEP', value: 'template' },
+      ],
+    },
     steps: [
       {
         name: 'go',
         image: 'img:1',
         command: ['kv-cache-bench'],
-        args: ['report', '$(params.flags[*])', '--url=$(params.url)', '--results-dir=$(results.verdict.path)', '--tr=$(context.taskRun.name)'],
+        args: [
+          'report',
+          '$(params.flags[*])',
+          '--url=$(params.url)',
+          '--results-dir=$(results.verdict.path)',
+          '--tr=$(context.taskRun.name)',
+        ],
         workingDir: '$(workspaces.data.path)',
         env: [{ name: 'LEVEL', value: 'debug' }],
       },
-      { name: 'copy', image: 'img:1', command: ['x'], when: [{ input: '$(workspaces.out.bound)', operator: 'in', values: ['true'] }] },
+      {
+        name: 'copy',
+        image: 'img:1',
+        command: ['x'],
+        when: [{ input: '$(workspaces.out.bound)', operator: 'in', values: ['true'] }],
+      },
     ],
   };
   const ctx = { taskRunName: 'pr-abcde-t', namespace: 'ns', uid: 'u', retryCount: 0 };
 
   it('resolves the container command, workspace paths, env merge and step when', () => {
-    const out = planTaskRun({ taskName: 't', spec, params: { url: 'http://gw' }, workspaces: { data: { volume: 'v', claim: '' } }, context: ctx });
+    const out = planTaskRun({
+      taskName: 't',
+      spec,
+      params: { url: 'http://gw' },
+      workspaces: { data: { volume: 'v', claim: '' } },
+      context: ctx,
+    });
     if (!out.ok) throw new Error(out.message);
     const [go, copy] = out.plan.steps;
-    expect(go?.argv).toEqual(['kv-cache-bench', 'report', '--a', '--b', '--url=http://gw', '--results-dir=/tekton/results/verdict', '--tr=pr-abcde-t']);
+    expect(go?.argv).toEqual([
+      'kv-cache-bench',
+      'report',
+      '--a',
+      '--b',
+      '--url=http://gw',
+      '--results-dir=/tekton/results/verdict',
+      '--tr=pr-abcde-t',
+    ]);
     expect(go?.workingDir).toBe('/workspace/data');
-    expect(go?.env).toEqual([{ name: 'LEVEL', value: 'debug' }, { name: 'KEEP', value: 'template' }]);
+    expect(go?.env).toEqual([
+      { name: 'LEVEL', value: 'debug' },
+      { name: 'KEEP', value: 'template' },
+    ]);
     expect(copy?.when.allowed).toBe(false);
   });
 
@@ -237,7 +327,62 @@ describe('TaskRun plan', () => {
     [{ url: 'u' }, {}, 'TaskValidationFailed', 'step go refers to undefined variables: $(params.nope)'],
   ])('fails validation like the webhook would', (params, _ws, reason, message) => {
     const broken: TaskSpec = { ...spec, steps: [{ ...spec.steps[0], args: ['$(params.nope)'] }] };
-    const out = planTaskRun({ taskName: 't', spec: reason === 'TaskValidationFailed' ? broken : spec, params, workspaces: {}, context: ctx });
+    const out = planTaskRun({
+      taskName: 't',
+      spec: reason === 'TaskValidationFailed' ? broken : spec,
+      params,
+      workspaces: {},
+      context: ctx,
+    });
     expect(out).toEqual({ ok: false, reason, message });
+  });
+});
+
+describe('matrix fan-out', () => {
+  const p = (name: string, value: unknown) => ({ name, value });
+  it.each([
+    [
+      'the cross product, value by value',
+      { params: [p('a', ['1', '2']), p('b', ['x', 'y'])] },
+      [
+        { a: '1', b: 'x' },
+        { a: '2', b: 'x' },
+        { a: '1', b: 'y' },
+        { a: '2', b: 'y' },
+      ],
+    ],
+    [
+      'include completing the combinations it matches, or standing alone',
+      {
+        params: [p('a', ['1', '2'])],
+        include: [{ params: [p('a', '1'), p('c', 'extra')] }, { params: [p('a', '3')] }],
+      },
+      [{ a: '1', c: 'extra' }, { a: '2' }, { a: '3' }],
+    ],
+    [
+      'include only: explicit combinations',
+      {
+        include: [
+          { name: 's0', params: [p('shard', '0/2'), p('file', 'r0')] },
+          { name: 's1', params: [p('shard', '1/2'), p('file', 'r1')] },
+        ],
+      },
+      [
+        { shard: '0/2', file: 'r0' },
+        { shard: '1/2', file: 'r1' },
+      ],
+    ],
+    [
+      'an array param expanded in place',
+      { params: [p('w', ['$(params.arr[*])', 'c'])] },
+      [{ w: 'a' }, { w: 'b' }, { w: 'c' }],
+    ],
+  ])('%s', (_what, matrix, combos) => {
+    expect(fanOut(matrix, r)).toEqual(combos);
+  });
+
+  it('gathers each string result into an array, one element per TaskRun', () => {
+    const runs = [[{ name: 'said', value: 'x' }], [{ name: 'said', value: 'y' }]];
+    expect(aggregateResults(runs)).toEqual([{ name: 'said', value: ['x', 'y'] }]);
   });
 });

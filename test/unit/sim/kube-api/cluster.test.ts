@@ -128,42 +128,54 @@ describe('the embedded cluster', () => {
     await expect(cluster.deletePod('nope')).rejects.toMatchObject({ code: 404 });
   });
 
-  it('rolls a restart one pod at a time, never below 3 Ready nor above 4 pods', async () => {
-    const { cluster } = start();
-    await cluster.whenReady(5000);
-    const before = new Set(podsOf(cluster).map((p) => p.metadata.uid));
-    let minReady = Infinity;
-    let maxActive = 0;
-    cluster.store.subscribe({
-      onEvent: () => {
-        const active = podsOf(cluster).filter((p) => !isTerminating(p));
-        minReady = Math.min(minReady, active.filter(isPodReady).length);
-        maxActive = Math.max(maxActive, active.length);
-      },
-      onDrop: () => {},
-    });
-    cluster.rolloutRestart(new Date(Date.UTC(2025, 0, 1)));
-    expect(deployment(cluster).metadata.generation).toBe(2);
-    await cluster.whenReady(5000);
-    expect(minReady).toBe(3);
-    expect(maxActive).toBe(4);
-    const after = podsOf(cluster);
-    expect(after.filter((p) => before.has(p.metadata.uid))).toEqual([]);
-    const rss = cluster.store.list('replicasets', 'llm-d');
-    expect(rss.map((rs) => (rs.spec as { replicas: number }).replicas).sort()).toEqual([0, 3]);
-    const d = deployment(cluster);
-    expect(d.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
-    expect(d.status).toMatchObject({ observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3 });
-    expect(
-      (d.status as { conditions: { type: string; reason: string }[] }).conditions.map((c) => [
-        c.type,
-        c.reason,
-      ]),
-    ).toEqual([
-      ['Available', 'MinimumReplicasAvailable'],
-      ['Progressing', 'NewReplicaSetAvailable'],
-    ]);
-  });
+  // maxSurge 25 % rounded up, maxUnavailable 25 % rounded down (and a surge of 1 when both are 0).
+  it.each([
+    [1, 1, 2],
+    [3, 3, 4],
+    [4, 3, 5],
+  ])(
+    'rolls a restart of %i replicas keeping at least %i Ready and at most %i pods',
+    async (replicas, floor, ceiling) => {
+      const { cluster } = start({ replicas });
+      await cluster.whenReady(5000);
+      const before = new Set(podsOf(cluster).map((p) => p.metadata.uid));
+      let minReady = Infinity;
+      let maxActive = 0;
+      cluster.store.subscribe({
+        onEvent: () => {
+          const active = podsOf(cluster).filter((p) => !isTerminating(p));
+          minReady = Math.min(minReady, active.filter(isPodReady).length);
+          maxActive = Math.max(maxActive, active.length);
+        },
+        onDrop: () => {},
+      });
+      cluster.rolloutRestart(new Date(Date.UTC(2025, 0, 1)));
+      expect(deployment(cluster).metadata.generation).toBe(2);
+      await cluster.whenReady(5000);
+      expect(minReady).toBe(floor);
+      expect(maxActive).toBe(ceiling);
+      const after = podsOf(cluster);
+      expect(after.filter((p) => before.has(p.metadata.uid))).toEqual([]);
+      const rss = cluster.store.list('replicasets', 'llm-d');
+      expect(rss.map((rs) => (rs.spec as { replicas: number }).replicas).sort()).toEqual([0, replicas]);
+      const d = deployment(cluster);
+      expect(d.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+      expect(d.status).toMatchObject({
+        observedGeneration: 2,
+        updatedReplicas: replicas,
+        availableReplicas: replicas,
+      });
+      expect(
+        (d.status as { conditions: { type: string; reason: string }[] }).conditions.map((c) => [
+          c.type,
+          c.reason,
+        ]),
+      ).toEqual([
+        ['Available', 'MinimumReplicasAvailable'],
+        ['Progressing', 'NewReplicaSetAvailable'],
+      ]);
+    },
+  );
 
   it('restarts a killed container in the same pod on its old port, counting the restart', async () => {
     const { cluster, pods } = start({ replicas: 1 });
