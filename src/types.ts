@@ -81,6 +81,8 @@ export interface StageMark {
   scheduleLagMs: LagPercentiles;
   eventLoopLagMs: LagPercentiles;
   generatorLimited: boolean;
+  /** Busiest load thread's event-loop utilization (0–1): near 1 means the generator itself was saturated. */
+  eventLoopUtilization?: number;
   /** Present when the generator's clock advanced in steps over 1 ms: its lag and latency figures are quantised. */
   clockResolutionMs?: number;
 }

@@ -70,6 +70,16 @@ export function buildReport(inputs: ReportInputs): Report {
       `the load generator's clock advanced in steps of up to ${coarse} ms: latency figures are quantised to that (pin it to CPU 0: taskset -c 0)`,
     );
   }
+  const noisy = marks.filter(
+    (m) => !m.generatorLimited && m.eventLoopLagMs.p99 > 20 + 2 * (m.clockResolutionMs ?? 0),
+  );
+  if (noisy.length > 0) {
+    // The loop lagged while mostly idle: other processes held the CPU (stage-mark.ts BUSY_EVENT_LOOP_UTILIZATION).
+    const worst = Math.max(...noisy.map((m) => m.eventLoopLagMs.p99));
+    warnings.push(
+      `the load generator was kept waiting by other processes (event-loop lag p99 up to ${worst} ms while its loop was mostly idle, stage${noisy.length === 1 ? '' : 's'} ${noisy.map((m) => m.stage).join(', ')}): latency percentiles carry that noise; run on a quieter machine or pin the generator to its own CPU`,
+    );
+  }
   const errorRate = run ? ratio(run.measuredErrors, run.measured) : null;
   const gates = evaluateGates({
     deltaHitRate: delta.rate,

@@ -116,7 +116,7 @@ export function assessStickiness(input: StickinessInput): {
   if (hotSpot && top && topPodShare !== null) {
     warnings.push(
       `hot spot: pod ${top.name} took ${(topPodShare * 100).toFixed(1)} % of the queries while ${input.readyPods} pods were Ready and ${input.sessions} sessions ran; ` +
-        'the router sends everything to one pod (ClientIP affinity behind a gateway does this), so the grade is capped at FAIR',
+        'the router sends everything to one pod (ClientIP affinity behind a gateway does this, and so does a prefix scorer when every conversation shares a system prompt and nothing queues), so the grade is capped at FAIR',
     );
     if (grade === 'EXCELLENT' || grade === 'GOOD') grade = 'FAIR';
   }

@@ -44,9 +44,8 @@ export const demoFlags: FlagSet = {
   settle: { type: 'string', default: '100ms', describe: 'pause before each scrape' },
   'max-num-seqs': {
     type: 'number',
-    default: 8,
     describe:
-      "requests each embedded pod runs at once (vLLM --max-num-seqs); a small GPU's batch, so the EPP's queue scorer sees load",
+      'requests each embedded pod runs at once (vLLM --max-num-seqs; default 256); the rest wait in its queue',
   },
 };
 
@@ -93,8 +92,7 @@ export const demoCommand: CommandModule = {
       '--enable-prompt-tokens-details',
       '--ready-delay-ms',
       '300',
-      '--max-num-seqs',
-      String(args['max-num-seqs']),
+      ...(args['max-num-seqs'] !== undefined ? ['--max-num-seqs', String(args['max-num-seqs'])] : []),
       '--log-level',
       'warn',
       ...(compare ? ['--baseline-policy', compare] : []),

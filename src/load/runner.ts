@@ -42,6 +42,8 @@ export interface StagePartial {
   /** hdr histogram (µs) of schedule lag, compressed base64: mergeable across partitions. */
   scheduleLag: string;
   eventLoopLagMs: LagPercentiles;
+  /** Share of the stage the event loop was busy (perf_hooks eventLoopUtilization), 0–1. */
+  eventLoopUtilization: number;
   clampedDurations: number;
 }
 
@@ -112,6 +114,7 @@ class StageRun {
   private readonly lag = newHistogram();
   private readonly loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   private readonly t0 = performance.now();
+  private readonly elu0 = performance.eventLoopUtilization();
   private sent = 0;
   private completed = 0;
   private errors = 0;
@@ -235,6 +238,7 @@ class StageRun {
       lastSendOffsetMs: this.lastSend === null ? null : r3(this.lastSend),
       scheduleLag: encodeHistogram(this.lag),
       eventLoopLagMs: { p50: overMs(50), p99: overMs(99) },
+      eventLoopUtilization: Math.round(performance.eventLoopUtilization(this.elu0).utilization * 1000) / 1000,
       clampedDurations: this.clamped,
     };
   }

@@ -13,6 +13,12 @@ export const MIN_ACHIEVED_RATE_FRACTION = 0.9;
 export const MAX_SCHEDULE_LAG_P99_MS = 10;
 /** perf_hooks.monitorEventLoopDelay beyond its timer resolution, p99. */
 export const MAX_EVENT_LOOP_LAG_P99_MS = 20;
+/**
+ * An event loop busier than this is the generator's own saturation. Below it, a lagging loop was
+ * kept waiting by other processes on the machine: a noisy machine, said in the report, not a
+ * generator that could not keep up.
+ */
+export const BUSY_EVENT_LOOP_UTILIZATION = 0.8;
 
 export interface StageMeasure {
   startMs: number;
@@ -24,6 +30,8 @@ export interface StageMeasure {
   lastSendOffsetMs: number | null;
   scheduleLagMs: LagPercentiles;
   eventLoopLagMs: LagPercentiles;
+  /** Busiest thread's event-loop utilization over the stage; absent = unknown (judged as busy). */
+  eventLoopUtilization?: number;
 }
 
 /** Requests the partition is asked to send in a stage; for a closed loop with a duration, what it sent. */
@@ -92,13 +100,15 @@ export function buildStageMark(input: {
     achievedRps: round(achievedRps, 2),
     scheduleLagMs: m.scheduleLagMs,
     eventLoopLagMs: m.eventLoopLagMs,
+    ...(m.eventLoopUtilization !== undefined ? { eventLoopUtilization: m.eventLoopUtilization } : {}),
     generatorLimited:
       rateShort ||
       // Closed loop: a late send only lowers the offered load, it distorts no latency; what does
       // distort them is a blocked event loop (chunks timestamped late), judged below.
       (spec.kind === 'open' &&
         m.scheduleLagMs.p99 > MAX_SCHEDULE_LAG_P99_MS + lagAllowanceMs(input.clockResolutionMs)) ||
-      m.eventLoopLagMs.p99 > MAX_EVENT_LOOP_LAG_P99_MS + lagAllowanceMs(input.clockResolutionMs),
+      (m.eventLoopLagMs.p99 > MAX_EVENT_LOOP_LAG_P99_MS + lagAllowanceMs(input.clockResolutionMs) &&
+        (m.eventLoopUtilization ?? 1) >= BUSY_EVENT_LOOP_UTILIZATION),
     ...(input.clockResolutionMs !== undefined && input.clockResolutionMs > 1
       ? { clockResolutionMs: input.clockResolutionMs }
       : {}),
@@ -115,6 +125,7 @@ export function mergePartials(
   let lastSendOffsetMs: number | null = null;
   const sum = { sent: 0, completed: 0, errors: 0, clamped: 0 };
   const loop = { p50: 0, p99: 0 };
+  let utilization = 0;
   for (const p of partials) {
     sum.sent += p.sent;
     sum.completed += p.completed;
@@ -125,6 +136,7 @@ export function mergePartials(
     // Each thread has its own event loop; the worst one is what limits the generator.
     loop.p50 = Math.max(loop.p50, p.eventLoopLagMs.p50);
     loop.p99 = Math.max(loop.p99, p.eventLoopLagMs.p99);
+    utilization = Math.max(utilization, p.eventLoopUtilization);
   }
   const scheduleLagMs = lagPercentiles(lag);
   lag.destroy();
@@ -136,6 +148,7 @@ export function mergePartials(
     lastSendOffsetMs,
     scheduleLagMs,
     eventLoopLagMs: loop,
+    eventLoopUtilization: utilization,
     clampedDurations: sum.clamped,
   };
 }

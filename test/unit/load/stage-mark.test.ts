@@ -96,6 +96,20 @@ describe('stage marks', () => {
       undefined,
     ],
     [
+      'flags a lagging loop that was busy (the generator saturated)',
+      '8x200',
+      { eventLoopLagMs: { p50: 1, p99: 25 }, eventLoopUtilization: 0.95 },
+      true,
+      undefined,
+    ],
+    [
+      'passes a lagging loop that was mostly idle (other processes held the CPU)',
+      '8x200',
+      { eventLoopLagMs: { p50: 1, p99: 60 }, eventLoopUtilization: 0.3 },
+      false,
+      undefined,
+    ],
+    [
       'passes a slow closed loop (server-bound, not generator-bound)',
       '8x200',
       { endMs: 1_100_000 },
@@ -132,6 +146,7 @@ describe('stage marks', () => {
       lastSendOffsetMs: 100,
       scheduleLag: lag([1, 1, 1]),
       eventLoopLagMs: { p50: 0, p99: 1 },
+      eventLoopUtilization: 0.2,
       clampedDurations: 0,
       ...p,
     });
@@ -142,6 +157,7 @@ describe('stage marks', () => {
           lastSendOffsetMs: 300,
           scheduleLag: lag([50]),
           eventLoopLagMs: { p50: 2, p99: 30 },
+          eventLoopUtilization: 0.6,
           clampedDurations: 2,
         }),
       ],
@@ -156,6 +172,7 @@ describe('stage marks', () => {
       lastSendOffsetMs: 300,
       scheduleLagMs: { p50: 1, p99: 50 },
       eventLoopLagMs: { p50: 2, p99: 30 },
+      eventLoopUtilization: 0.6,
       clampedDurations: 2,
     });
   });
