@@ -17,13 +17,18 @@ if (missing.length === 0) process.exit(0);
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!isRoot) {
-  console.error(`tests need Debian packages: ${missing.join(' ')}. Run: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
+  console.error(
+    `tests need Debian packages: ${missing.join(' ')}. Run: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`,
+  );
   process.exit(1);
 }
 console.error(`installing test dependencies: ${missing.join(' ')}`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+  stdio: 'inherit',
+  env,
+});
 if (r.status !== 0) {
   console.error(`apt-get install ${missing.join(' ')} failed (exit ${r.status})`);
   process.exit(1);
@@ -31,5 +36,7 @@ if (r.status !== 0) {
 // Debian starts daemons on install; the tests run their own on loopback ports.
 for (const svc of ['prometheus', 'prometheus-pushgateway']) {
   spawnSync('systemctl', ['stop', svc], { stdio: 'ignore' });
-  spawnSync('pkill', ['-x', svc === 'prometheus' ? 'prometheus' : 'prometheus-pushgateway'], { stdio: 'ignore' });
+  spawnSync('pkill', ['-x', svc === 'prometheus' ? 'prometheus' : 'prometheus-pushgateway'], {
+    stdio: 'ignore',
+  });
 }

@@ -37,6 +37,7 @@ export class Interrupted extends Error {
 }
 
 export function exitCodeOf(err: unknown): number {
-  if (err && typeof err === 'object' && 'exitCode' in err && typeof err.exitCode === 'number') return err.exitCode;
+  if (err && typeof err === 'object' && 'exitCode' in err && typeof err.exitCode === 'number')
+    return err.exitCode;
   return 1;
 }

@@ -125,7 +125,12 @@ export interface StageReport {
 export interface Report {
   runId: string;
   verdict: 'PASS' | 'FAIL';
-  hitRate: { delta: number | null; overall: number | null; upperBound: number | null; fromUsage?: number | null };
+  hitRate: {
+    delta: number | null;
+    overall: number | null;
+    upperBound: number | null;
+    fromUsage?: number | null;
+  };
   pods: PodReport[];
   stickiness: {
     grade: StickinessGrade;

@@ -13,7 +13,11 @@ export interface LatencyProfile {
  * llm-d-inference-sim docs/latency-profiles.md, 1–3B models on an H100: prefill-overhead 15–25 ms,
  * prefill-time-per-token 0.10–0.20 ms, inter-token latency 5–8 ms (research note §3).
  */
-export const REALISTIC_LATENCY: LatencyProfile = { prefillOverheadMs: 20, prefillPerTokenMs: 0.15, interTokenMs: 5 };
+export const REALISTIC_LATENCY: LatencyProfile = {
+  prefillOverheadMs: 20,
+  prefillPerTokenMs: 0.15,
+  interTokenMs: 5,
+};
 export const ZERO_LATENCY: LatencyProfile = { prefillOverheadMs: 0, prefillPerTokenMs: 0, interTokenMs: 0 };
 
 export interface VllmPodOptions {

@@ -23,7 +23,8 @@ const SPECIAL_IDS: Record<string, number> = {
   '<|eot_id|>': 128009,
   '<|python_tag|>': 128010,
 };
-const SPECIAL_RE = /<\|(?:begin_of_text|end_of_text|start_header_id|end_header_id|eom_id|eot_id|python_tag)\|>/g;
+const SPECIAL_RE =
+  /<\|(?:begin_of_text|end_of_text|start_header_id|end_header_id|eom_id|eot_id|python_tag)\|>/g;
 
 /** Memoises segment encodings: multi-turn prompts resend the same history every turn. */
 class SegmentCache {

@@ -1,0 +1,339 @@
+// Fault injection for the embedded stack (issue #7): `sim --faults SPEC[,SPEC…]`, StackOptions.faults, and
+// `stack.faults.set(…)` for tests. A spec is `name=value`; pod faults take an optional `TARGET:` first,
+// where TARGET is `pod-N` (the N-th current pod by name), a pod's full name, or `*` (every pod):
+//
+//   gateway-503=10%            the gateway answers 503 to 10 % of OpenAI POSTs (exactly 1 in 10, evenly spread)
+//   cut-stream=[T:]5%          pods drop the connection half-way through 5 % of their responses
+//   stall=[T:]2s               pods hold every generation request 2 s before admitting it
+//   metrics-garbage=T          the pods' /metrics answer 200 with a page that is no exposition
+//   metrics-timeout=T          the pods' /metrics never answer (the scraper's deadline must end the wait)
+//   kill-pod-after=[T:]10s     the container crashes 10 s after the faults are set: same pod, restarted in
+//                              place with an empty cache and zeroed counters (default target pod-0)
+//   delete-pod-after=[T:]10s   the pod is deleted then: its ReplicaSet replaces it (new name and uid)
+//   api-500=3 | api-500=20%    the next 3 (or 20 % of) Kubernetes API resource requests answer 500
+//   drop-watch-after=1s        every Kubernetes watch is cut 1 s after it starts (clients must re-watch)
+//
+// Parsing is pure (UsageError naming the bad spec); FaultInjector applies the specs through the hooks the
+// gateway, the pods and the API server consult. With no fault set each hook is one property read.
+import { UsageError } from '../errors.ts';
+import type { GatewayFaults, VllmPodFaults } from './contracts.ts';
+
+export type PodTarget = { kind: 'all' } | { kind: 'index'; index: number } | { kind: 'name'; name: string };
+
+export type FaultSpec =
+  | { kind: 'gateway-503'; share: number }
+  | { kind: 'cut-stream'; pod: PodTarget; share: number }
+  | { kind: 'stall'; pod: PodTarget; ms: number }
+  | { kind: 'metrics-garbage'; pod: PodTarget }
+  | { kind: 'metrics-timeout'; pod: PodTarget }
+  | { kind: 'kill-pod-after'; pod: PodTarget; ms: number }
+  | { kind: 'delete-pod-after'; pod: PodTarget; ms: number }
+  | { kind: 'api-500'; count: number }
+  | { kind: 'api-500'; share: number }
+  | { kind: 'drop-watch-after'; ms: number };
+
+export type FaultName = FaultSpec['kind'];
+
+export const FAULT_NAMES: readonly FaultName[] = [
+  'gateway-503',
+  'cut-stream',
+  'stall',
+  'metrics-garbage',
+  'metrics-timeout',
+  'kill-pod-after',
+  'delete-pod-after',
+  'api-500',
+  'drop-watch-after',
+];
+
+/** One line for --help and error messages. */
+export const FAULTS_SYNTAX =
+  'gateway-503=P%, cut-stream=[T:]P%, stall=[T:]DUR, metrics-garbage=T, metrics-timeout=T, ' +
+  'kill-pod-after=[T:]DUR, delete-pod-after=[T:]DUR, api-500=N|P%, drop-watch-after=DUR (T = pod-N, a pod name or *)';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+/** A fault that waits longer than this is a typo, not a test. */
+const MAX_FAULT_MS = 3_600_000;
+const POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+function bad(spec: string, why: string): UsageError {
+  return new UsageError(`--faults ${JSON.stringify(spec)}: ${why} (faults: ${FAULTS_SYNTAX})`);
+}
+
+function parseShare(text: string, spec: string): number {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  const pct = Number(m?.[1]);
+  if (!m || !(pct > 0) || pct > 100) throw bad(spec, `"${text}" is not a share above 0% and at most 100% (e.g. 10%)`);
+  return pct / 100;
+}
+
+function parseMs(text: string, spec: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
+  if (!m) throw bad(spec, `"${text}" is not a duration (e.g. 500ms, 2s, 1m)`);
+  const ms = Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
+  if (ms > MAX_FAULT_MS) throw bad(spec, `"${text}" is longer than 1h`);
+  return ms;
+}
+
+export function parsePodTarget(text: string, spec: string): PodTarget {
+  if (text === '*') return { kind: 'all' };
+  const ordinal = /^pod-(\d{1,4})$/.exec(text);
+  if (ordinal) return { kind: 'index', index: Number(ordinal[1]) };
+  if (POD_NAME.test(text)) return { kind: 'name', name: text };
+  throw bad(spec, `"${text}" is not a pod (pod-N, a pod name, or *)`);
+}
+
+/** `[TARGET:]rest` → the target (or the default) and the rest. */
+function splitTarget(value: string, spec: string, fallback: PodTarget): [PodTarget, string] {
+  const colon = value.lastIndexOf(':');
+  if (colon === -1) return [fallback, value];
+  return [parsePodTarget(value.slice(0, colon), spec), value.slice(colon + 1)];
+}
+
+const ALL: PodTarget = { kind: 'all' };
+
+export function parseFault(spec: string): FaultSpec {
+  const text = spec.trim();
+  const eq = text.indexOf('=');
+  if (eq === -1) throw bad(spec, 'expected name=value');
+  const name = text.slice(0, eq);
+  const value = text.slice(eq + 1);
+  if (value === '') throw bad(spec, 'no value after =');
+  switch (name) {
+    case 'gateway-503':
+      return { kind: name, share: parseShare(value, spec) };
+    case 'cut-stream': {
+      const [pod, rest] = splitTarget(value, spec, ALL);
+      return { kind: name, pod, share: parseShare(rest, spec) };
+    }
+    case 'stall': {
+      const [pod, rest] = splitTarget(value, spec, ALL);
+      return { kind: name, pod, ms: parseMs(rest, spec) };
+    }
+    case 'metrics-garbage':
+    case 'metrics-timeout':
+      return { kind: name, pod: parsePodTarget(value, spec) };
+    case 'kill-pod-after':
+    case 'delete-pod-after': {
+      const [pod, rest] = splitTarget(value, spec, { kind: 'index', index: 0 });
+      return { kind: name, pod, ms: parseMs(rest, spec) };
+    }
+    case 'api-500': {
+      if (value.endsWith('%')) return { kind: name, share: parseShare(value, spec) };
+      if (!/^\d{1,6}$/.test(value) || Number(value) < 1)
+        throw bad(spec, `"${value}" is neither a count from 1 to 999999 nor a share (e.g. 3 or 20%)`);
+      return { kind: name, count: Number(value) };
+    }
+    case 'drop-watch-after':
+      return { kind: name, ms: Math.max(1, parseMs(value, spec)) };
+    default:
+      throw bad(spec, `unknown fault "${name}"`);
+  }
+}
+
+/** Comma-separated specs, from one flag value or several (a repeated --faults adds up). */
+export function parseFaults(input: string | readonly string[]): FaultSpec[] {
+  const parts = (typeof input === 'string' ? [input] : input)
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return parts.map(parseFault);
+}
+
+function targetText(t: PodTarget): string {
+  return t.kind === 'all' ? '*' : t.kind === 'index' ? `pod-${t.index}` : t.name;
+}
+
+const pct = (share: number): string => `${Math.round(share * 10000) / 100}%`;
+
+/** The canonical spec text (what `sim` logs and FAULTS.md documents). */
+export function formatFault(f: FaultSpec): string {
+  switch (f.kind) {
+    case 'gateway-503':
+      return `${f.kind}=${pct(f.share)}`;
+    case 'cut-stream':
+      return `${f.kind}=${targetText(f.pod)}:${pct(f.share)}`;
+    case 'stall':
+    case 'kill-pod-after':
+    case 'delete-pod-after':
+      return `${f.kind}=${targetText(f.pod)}:${f.ms}ms`;
+    case 'metrics-garbage':
+    case 'metrics-timeout':
+      return `${f.kind}=${targetText(f.pod)}`;
+    case 'api-500':
+      return `${f.kind}=${'count' in f ? f.count : pct(f.share)}`;
+    case 'drop-watch-after':
+      return `${f.kind}=${f.ms}ms`;
+  }
+}
+
+/** Fires on exactly ⌊n·share⌋ of n calls, evenly spread (10 % = every 10th), so tests can count. */
+export class EvenShare {
+  private readonly share: number;
+  private acc = 0;
+  constructor(share: number) {
+    this.share = share;
+  }
+  next(): boolean {
+    this.acc += this.share;
+    if (this.acc < 1 - 1e-9) return false;
+    this.acc -= 1;
+    return true;
+  }
+}
+
+/** Which pods a target names, given the current pods sorted by name. */
+export function resolveTarget(target: PodTarget, podNames: readonly string[]): string[] {
+  if (target.kind === 'all') return [...podNames];
+  if (target.kind === 'name') return podNames.includes(target.name) ? [target.name] : [];
+  const name = podNames[target.index];
+  return name === undefined ? [] : [name];
+}
+
+/** What the injector needs of the cluster: its pods, and the two ways a pod dies. */
+export interface FaultActions {
+  /** current (not terminating) pods, sorted by name */
+  podNames(): string[];
+  killPod(name: string): Promise<void>;
+  deletePod(name: string): Promise<void>;
+  onError?(err: Error): void;
+}
+
+/** The API server's hooks (src/sim/kube-api/server.ts). */
+export interface KubeApiFaults {
+  /** status code to fail this resource request with, if any */
+  failRequest(): number | undefined;
+  /** cut each watch this many ms after it starts */
+  watchLifetimeMs(): number | undefined;
+}
+
+interface PodRule<T> {
+  pod: PodTarget;
+  value: T;
+}
+
+/** Applies fault specs at run time; `set` replaces what is active and restarts the timed faults. */
+export class FaultInjector {
+  private specs: FaultSpec[] = [];
+  private actions: FaultActions | undefined;
+  private timers = new Set<NodeJS.Timeout>();
+  private gateway503: EvenShare | undefined;
+  private cut: PodRule<EvenShare>[] = [];
+  private stall: PodRule<number>[] = [];
+  private metrics: PodRule<'garbage' | 'hang'>[] = [];
+  private api500: { left: number } | EvenShare | undefined;
+  private watchMs: number | undefined;
+
+  /** The gateway's hook: one read of an undefined field when no gateway fault is set. */
+  readonly gateway: GatewayFaults = {
+    rejectStatus: () => (this.gateway503?.next() ? 503 : undefined),
+  };
+
+  readonly kubeApi: KubeApiFaults = {
+    failRequest: () => {
+      const f = this.api500;
+      if (!f) return undefined;
+      if (f instanceof EvenShare) return f.next() ? 500 : undefined;
+      if (f.left <= 0) return undefined;
+      f.left--;
+      return 500;
+    },
+    watchLifetimeMs: () => this.watchMs,
+  };
+
+  /** Late binding: the cluster is created after the injector, whose pod hooks it hands to every pod. */
+  attach(actions: FaultActions): void {
+    this.actions = actions;
+    this.startTimers();
+  }
+
+  get active(): readonly FaultSpec[] {
+    return this.specs;
+  }
+
+  set(input: string | readonly string[] | readonly FaultSpec[]): void {
+    const specs =
+      typeof input === 'string' || input.every((s) => typeof s === 'string')
+        ? parseFaults(input as string | string[])
+        : [...(input as readonly FaultSpec[])];
+    this.clearTimers();
+    this.specs = specs;
+    this.gateway503 = undefined;
+    this.cut = [];
+    this.stall = [];
+    this.metrics = [];
+    this.api500 = undefined;
+    this.watchMs = undefined;
+    for (const f of specs) {
+      if (f.kind === 'gateway-503') this.gateway503 = new EvenShare(f.share);
+      else if (f.kind === 'cut-stream') this.cut.push({ pod: f.pod, value: new EvenShare(f.share) });
+      else if (f.kind === 'stall') this.stall.push({ pod: f.pod, value: f.ms });
+      else if (f.kind === 'metrics-garbage') this.metrics.push({ pod: f.pod, value: 'garbage' });
+      else if (f.kind === 'metrics-timeout') this.metrics.push({ pod: f.pod, value: 'hang' });
+      else if (f.kind === 'api-500')
+        this.api500 = 'count' in f ? { left: f.count } : new EvenShare(f.share);
+      else if (f.kind === 'drop-watch-after') this.watchMs = f.ms;
+    }
+    this.startTimers();
+  }
+
+  clear(): void {
+    this.set([]);
+  }
+
+  /** The hooks one pod consults on each request; they read the rules in force at that moment. */
+  pod(name: string): VllmPodFaults {
+    return {
+      stallMs: () => this.match(this.stall, name),
+      cutResponse: () => this.match(this.cut, name)?.next() ?? false,
+      metricsFault: () => this.match(this.metrics, name),
+    };
+  }
+
+  close(): void {
+    this.clearTimers();
+  }
+
+  private match<T>(rules: readonly PodRule<T>[], name: string): T | undefined {
+    if (rules.length === 0) return undefined;
+    let names: string[] | undefined;
+    for (const r of rules) {
+      if (r.pod.kind === 'all') return r.value;
+      if (r.pod.kind === 'name') {
+        if (r.pod.name === name) return r.value;
+        continue;
+      }
+      names ??= this.actions?.podNames() ?? [];
+      if (names[r.pod.index] === name) return r.value;
+    }
+    return undefined;
+  }
+
+  private startTimers(): void {
+    const actions = this.actions;
+    if (!actions) return;
+    for (const f of this.specs) {
+      if (f.kind !== 'kill-pod-after' && f.kind !== 'delete-pod-after') continue;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        for (const name of resolveTarget(f.pod, actions.podNames())) {
+          const act = f.kind === 'kill-pod-after' ? actions.killPod(name) : actions.deletePod(name);
+          act.catch((err: unknown) => actions.onError?.(err instanceof Error ? err : new Error(String(err))));
+        }
+      }, f.ms);
+      timer.unref();
+      this.timers.add(timer);
+    }
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+export function createFaultInjector(specs: string | readonly string[] = []): FaultInjector {
+  const injector = new FaultInjector();
+  injector.set(specs);
+  return injector;
+}
