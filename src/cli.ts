@@ -15,6 +15,18 @@ export interface CommandModule {
   run(args: Record<string, unknown>, io: Io): Promise<number>;
 }
 
+/** yargs' message on one line, without the camelCase twins it lists for each unknown kebab-case flag. */
+export function oneLine(msg: string): string {
+  const flat = msg.replace(/\s*\n\s*/g, ' ');
+  const m = /^(Unknown arguments?): (.*)$/.exec(flat);
+  if (!m) return flat;
+  const names = (m[2] as string).split(', ');
+  const kept = names.filter(
+    (n) => !(/[A-Z]/.test(n) && names.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))),
+  );
+  return `${kept.length === 1 ? 'Unknown argument' : 'Unknown arguments'}: ${kept.join(', ')}`;
+}
+
 function buildParser(
   argv: string[],
   onCommand: (cmd: CommandModule, args: Record<string, unknown>) => void,
@@ -32,7 +44,7 @@ function buildParser(
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       // One line on stderr (DESIGN: exit codes): yargs' choices errors span several lines.
-      throw err ?? new UsageError(`${String(msg).replace(/\s*\n\s*/g, ' ')} (see --help)`);
+      throw err ?? new UsageError(`${oneLine(String(msg))} (see --help)`);
     });
   for (const cmd of COMMANDS) {
     parser = parser.command(

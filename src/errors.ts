@@ -21,9 +21,15 @@ export class RunFailed extends Error {
 /** The target (gateway, Kubernetes API, metrics endpoint) could not be reached or answered badly. Exit code 1. */
 export class TargetError extends Error {
   readonly exitCode = 1;
-  constructor(message: string) {
+  /** HTTP status of the failed answer, when there was one (403 forbidden, 500, …). */
+  readonly status: number | undefined;
+  /** Worth retrying: a 5xx, a 429 or a dropped connection — not a refusal such as 401/403/404. */
+  readonly transient: boolean;
+  constructor(message: string, opts: { status?: number; transient?: boolean } = {}) {
     super(message);
     this.name = 'TargetError';
+    this.status = opts.status;
+    this.transient = opts.transient ?? false;
   }
 }
 

@@ -3,7 +3,7 @@ import type { Report, Snapshot, StageMark, StageReport } from '../types.ts';
 import { deltaByPod } from './deltas.ts';
 import { evaluateGates, verdictOf } from './gates.ts';
 import { deltaHitRate, overallHitRate, podReports, ratio, upperBound, usageHitRate } from './hit-rate.ts';
-import type { RunAggregate } from './record-aggregate.ts';
+import { describeErrorKinds, type RunAggregate } from './record-aggregate.ts';
 import { assessStickiness } from './stickiness.ts';
 import { LatencyHistogram } from './latency.ts';
 
@@ -35,8 +35,13 @@ export function buildReport(inputs: ReportInputs): Report {
 
   const upper = run ? upperBound(run.tokens) : null;
   const fromUsage = run ? usageHitRate(run.tokens) : undefined;
+  // Pods whose counters do not cover the whole run: what they counted before a restart (or at all) is lost.
+  const partial = deltas.pods.filter((p) => p.restarted || p.gone || p.error !== undefined).map((p) => p.name);
   if (!run) warnings.push('no request records given (--records): no upper bound, latency or error rate');
-  else crossCheck(delta, run, upper, warnings);
+  else {
+    crossCheck(delta, run, upper, partial, warnings);
+    failureWarnings(run, warnings);
+  }
 
   const readyPods = deltas.pods.filter((p) => p.ready && !p.gone).length;
   const sessionConsistency = run?.sessionConsistency();
@@ -121,23 +126,48 @@ function crossCheck(
   delta: { queries: number; rate: number | null },
   run: RunAggregate,
   upper: number | null,
+  partialPods: readonly string[],
   warnings: string[],
 ): void {
   const sent = run.tokens.promptTokens;
-  if (sent > 0 && delta.queries > 0 && Math.abs(delta.queries - sent) > QUERY_MISMATCH * sent) {
+  // Failed requests that reached a pod (a stream cut mid-answer, a timeout) were counted there too.
+  const reached = sent + run.failedPromptTokensReached;
+  const mismatch = `the pods counted ${delta.queries} prefix-cache query tokens but the measured requests sent ${sent} prompt tokens`;
+  if (sent > 0 && delta.queries > 0 && delta.queries > reached * (1 + QUERY_MISMATCH)) {
     warnings.push(
-      `the pods counted ${delta.queries} prefix-cache query tokens but the measured requests sent ${sent} prompt tokens: ` +
-        (delta.queries > sent
-          ? 'other traffic reached the pods, or requests were counted twice (preemption, KV pressure)'
-          : 'some pods were not scraped, or the snapshots do not bracket the measured loop'),
+      `${mismatch}: other traffic reached the pods, or requests were counted twice (preemption, KV pressure)`,
+    );
+  } else if (sent > 0 && delta.queries > 0 && delta.queries < sent * (1 - QUERY_MISMATCH)) {
+    warnings.push(
+      partialPods.length > 0
+        ? `${mismatch}: pod${partialPods.length === 1 ? '' : 's'} ${partialPods.join(', ')} restarted, went away or could not be read, so what ${partialPods.length === 1 ? 'it' : 'they'} counted before that is missing — the hit rate covers the rest of the traffic`
+        : `${mismatch}: some pods were not scraped, or the snapshots do not bracket the measured loop`,
     );
   }
   if (delta.rate !== null && upper !== null && delta.rate > upper + 0.005) {
     warnings.push(
-      `the delta hit rate ${delta.rate.toFixed(4)} is above the workload's upper bound ${upper.toFixed(4)}: the pods saw traffic this run did not send, or counted queries twice`,
+      `the delta hit rate ${delta.rate.toFixed(4)} is above the workload's upper bound ${upper.toFixed(4)}: ` +
+        (run.failedPromptTokensReached > 0
+          ? 'failed requests that reached the pods (cut streams, timeouts) were retried with the same prompt, which the pods then found cached'
+          : 'the pods saw traffic this run did not send, or counted queries twice'),
     );
   }
   if (run.measured === 0) warnings.push('the records hold no measured requests (phase "measure")');
+}
+
+/** Failed requests said in words, by kind: a 503 storm reads differently from cut streams or timeouts. */
+function failureWarnings(run: RunAggregate, warnings: string[]): void {
+  if (run.measuredErrors > 0) {
+    warnings.push(
+      `${run.measuredErrors} of ${run.measured} measured requests failed (${describeErrorKinds(run.errorKinds)}): ` +
+        'they count in the error rate and are left out of latency and the upper bound',
+    );
+  }
+  if (run.warmupErrors > 0) {
+    warnings.push(
+      `${run.warmupErrors} of ${run.warmup} warm-up requests failed (${describeErrorKinds(run.warmupErrorKinds)})`,
+    );
+  }
 }
 
 /** Stage marks merged across shards (requests and rates add up; one limited shard limits the stage). */

@@ -14,6 +14,35 @@ export interface StageFigures {
 /** The serving pod must be known for this share of measured successes before per-session stickiness is trusted. */
 export const SERVED_BY_COVERAGE = 0.99;
 
+/**
+ * What kind of failure a record is, in words a report can count: `HTTP 503`, `timeout`, `stream cut before
+ * [DONE]`, `connection failed (ECONNREFUSED)`, `error in the response`.
+ */
+export function errorKind(r: Pick<RequestRecord, 'status' | 'error'>): string {
+  const error = r.error ?? '';
+  if (r.status >= 300 || (r.status > 0 && r.status < 200)) return `HTTP ${r.status}`;
+  if (error.startsWith('timeout')) return 'timeout';
+  if (error.includes('stream ended before [DONE]')) return 'stream cut before [DONE]';
+  if (r.status === 0) {
+    const code = /^([A-Z][A-Z0-9_]+):/.exec(error)?.[1];
+    return code ? `connection failed (${code})` : 'no response';
+  }
+  return 'error in the response';
+}
+
+/** `8 HTTP 503, 3 stream cut before [DONE], 1 timeout` (most frequent first). */
+export function describeErrorKinds(kinds: ReadonlyMap<string, number>): string {
+  return [...kinds]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+}
+
+function countKind(kinds: Map<string, number>, r: RequestRecord): void {
+  const kind = errorKind(r);
+  kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+}
+
 /** Everything report needs from the records of one run. */
 export class RunAggregate {
   readonly runId: string;
@@ -32,6 +61,11 @@ export class RunAggregate {
     promptTokensWithUsage: 0,
     requestsWithUsage: 0,
   };
+  /** failed requests by errorKind(), measured and warm-up apart */
+  readonly errorKinds = new Map<string, number>();
+  readonly warmupErrorKinds = new Map<string, number>();
+  /** prompt tokens of failed measured requests that reached a pod (cut streams, timeouts): pods count them */
+  failedPromptTokensReached = 0;
   firstStartMs = Infinity;
   lastEndMs = -Infinity;
   servedByKnown = 0;
@@ -48,8 +82,10 @@ export class RunAggregate {
     const failed = r.status !== 200 || r.error !== undefined;
     if (r.phase === 'warmup') {
       this.warmup++;
-      if (failed) this.warmupErrors++;
-      else if (r.ttftMs !== null) this.warmupTtft.record(r.ttftMs);
+      if (failed) {
+        this.warmupErrors++;
+        countKind(this.warmupErrorKinds, r);
+      } else if (r.ttftMs !== null) this.warmupTtft.record(r.ttftMs);
       return;
     }
     this.measured++;
@@ -63,6 +99,9 @@ export class RunAggregate {
     if (failed) {
       this.measuredErrors++;
       stage.errors++;
+      countKind(this.errorKinds, r);
+      // A pod that answered 200 (then the stream broke) or never answered in time did count the prompt.
+      if (r.status === 200 || r.error?.startsWith('timeout')) this.failedPromptTokensReached += r.promptTokens;
       return;
     }
     if (r.ttftMs !== null) {

@@ -97,8 +97,18 @@ export const demoCommand: CommandModule = {
       'warn',
       ...(compare ? ['--baseline-policy', compare] : []),
     ];
+    // The embedded gateway requires the key the load will send, as a gateway behind auth does: from the
+    // same file, or from the environment (passed to the child's env, never on its command line).
+    const { readApiKey } = await import('../load/args.ts');
+    const apiKey = readApiKey(args, io.env); // a bad --api-key-file fails here, before the stack starts
+    const simEnv: Record<string, string> = {};
+    if (args['api-key-file'] !== undefined) simArgs.push('--api-key-file', String(args['api-key-file']));
+    else if (apiKey !== undefined) {
+      simEnv.KV_CACHE_BENCH_API_KEY = apiKey;
+      simArgs.push('--api-key-env', 'KV_CACHE_BENCH_API_KEY');
+    }
     writeLine(io.stderr, `demo: starting the embedded llm-d stack (${pods} pods, ${policy})`);
-    const sim = await startSimProcess(simArgs);
+    const sim = await startSimProcess(simArgs, undefined, simEnv);
     try {
       const opts = await parseRunArgs(
         {

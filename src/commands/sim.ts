@@ -1,12 +1,14 @@
 // `kv-cache-bench sim`: the embedded llm-d stack on loopback (Kubernetes API, vLLM decode pods, the
 // gateway) until SIGINT/SIGTERM. Start-up output is a contract (DESIGN.md "`sim` start-up output"): one
 // `key: value` line each, the gateway last, printed once everything is Ready; --state-file holds the same.
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from '../cli.ts';
 import { UsageError } from '../errors.ts';
 import { writeLine, type Io } from '../io.ts';
 import { ROUTING_POLICIES } from '../sim/contracts.ts';
+import { FAULTS_SYNTAX, parseFaults } from '../sim/faults.ts';
 import { DEFAULT_MODEL, DEFAULT_NAMESPACE } from './flags.ts';
 
 function integerFlag(
@@ -63,6 +65,28 @@ async function writeStateFile(file: string, state: SimState): Promise<void> {
       `cannot write --state-file ${file}: ${(err as Error).message} (choose a writable path)`,
     );
   }
+}
+
+/** The key the gateway requires: from a file, or from an environment variable (a Secret-mounted env). */
+function readGatewayKey(args: Record<string, unknown>, env: Io['env']): string | undefined {
+  const file = optionalString(args, 'api-key-file');
+  if (file !== undefined) {
+    let key: string;
+    try {
+      key = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(
+        `--api-key-file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
+    if (!key) throw new UsageError(`--api-key-file ${file} is empty`);
+    return key;
+  }
+  const name = optionalString(args, 'api-key-env');
+  if (name === undefined) return undefined;
+  const key = env[name]?.trim();
+  if (!key) throw new UsageError(`--api-key-env ${name}: that environment variable is not set or empty`);
+  return key;
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {
@@ -126,6 +150,19 @@ export const simCommand: CommandModule = {
       type: 'string',
       describe: 'also serve a second gateway with this policy over the same pods (demo --compare-policy)',
     },
+    faults: {
+      type: 'array',
+      string: true,
+      describe: `inject faults (docs/FAULTS.md), comma-separated or repeated: ${FAULTS_SYNTAX}; timed ones count from Ready`,
+    },
+    'api-key-file': {
+      type: 'string',
+      describe: 'the gateway requires Authorization: Bearer <the key in this file> (401 otherwise)',
+    },
+    'api-key-env': {
+      type: 'string',
+      describe: 'like --api-key-file, the key read from this environment variable (e.g. KV_CACHE_BENCH_API_KEY)',
+    },
   },
 
   async run(args: Record<string, unknown>, io: Io): Promise<number> {
@@ -147,6 +184,9 @@ export const simCommand: CommandModule = {
     const stateFile = optionalString(args, 'state-file');
     const baselinePolicy =
       args['baseline-policy'] === undefined ? undefined : oneOf(args, 'baseline-policy', ROUTING_POLICIES);
+    const faultSpecs = ((args.faults as unknown[] | undefined) ?? []).map(String);
+    parseFaults(faultSpecs);
+    const apiKey = readGatewayKey(args, io.env);
 
     const { createLogger } = await import('../log.ts');
     const { startStack } = await import('../sim/stack.ts');
@@ -173,6 +213,8 @@ export const simCommand: CommandModule = {
         : {}),
       baselinePolicy,
       logger,
+      faults: faultSpecs,
+      ...(apiKey !== undefined ? { apiKey } : {}),
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
         throw new UsageError(

@@ -19,7 +19,12 @@ export function cliEntry(): string {
   return fileURLToPath(new URL(`../bin${ext}`, import.meta.url));
 }
 
-export async function startSimProcess(simArgs: string[], timeoutMs = 60_000): Promise<SimProcess> {
+/** `env`: extra environment for the child (e.g. the API key the gateway must require, never in argv). */
+export async function startSimProcess(
+  simArgs: string[],
+  timeoutMs = 60_000,
+  env: Record<string, string> = {},
+): Promise<SimProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kv-cache-bench-sim-'));
   const stateFile = join(dir, 'state.json');
   const child: ChildProcess = spawn(
@@ -27,6 +32,7 @@ export async function startSimProcess(simArgs: string[], timeoutMs = 60_000): Pr
     [cliEntry(), 'sim', ...simArgs, '--state-file', stateFile],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
     },
   );
   let stderr = '';

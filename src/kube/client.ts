@@ -83,9 +83,49 @@ function toIso(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** One line from a client-node ApiException: the Kubernetes Status message when there is one. */
-export function describeKubeError(err: unknown, what: string): TargetError {
-  const e = err as { code?: number; body?: unknown; message?: string };
+/** What a call needs from RBAC, to name it when the API server's answer does not (a watch's bare 403). */
+export interface KubeNeed {
+  verb: string;
+  /** `pods`, `pods/proxy`, `deployments` */
+  resource: string;
+  /** API group, '' for the core group */
+  group?: string;
+  namespace: string;
+}
+
+const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
+// The apiserver's forbiddenMessage(): `User "u" cannot VERB resource "R" in API group "G" in the namespace "NS"`.
+const FORBIDDEN =
+  /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)"| at the cluster scope)?/;
+
+/** `forbidden: needs verb "delete" on resource "pods" in namespace llm-d (grant it in rbac/role.yaml)` */
+export function forbiddenLine(statusMessage: string, need: KubeNeed | undefined): string {
+  const m = FORBIDDEN.exec(statusMessage);
+  const verb = m?.[1] ?? need?.verb;
+  const resource = m?.[2] ?? need?.resource;
+  if (!verb || !resource) return `forbidden: ${statusMessage} (check rbac/role.yaml)`;
+  const group = (m ? m[3] : need?.group) ?? '';
+  const ns = m ? m[4] : need?.namespace;
+  return (
+    `forbidden: needs verb "${verb}" on resource "${resource}"${group ? ` in API group "${group}"` : ''}` +
+    `${ns ? ` in namespace ${ns}` : ' cluster-wide'} (grant it in rbac/role.yaml)`
+  );
+}
+
+/**
+ * One line from a client-node failure: the Kubernetes Status message when there is one, a 403 as the
+ * verb and resource to grant, and whether retrying may help (5xx, 429, a dropped connection).
+ */
+export function describeKubeError(err: unknown, what: string, need?: KubeNeed): TargetError {
+  const e = err as {
+    code?: unknown;
+    statusCode?: unknown;
+    body?: unknown;
+    message?: string;
+    cause?: { code?: unknown; message?: string };
+  };
+  const status =
+    typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   let message = e.message ?? String(err);
   if (typeof e.body === 'string') {
     try {
@@ -97,8 +137,24 @@ export function describeKubeError(err: unknown, what: string): TargetError {
     message = String((e.body as { message: unknown }).message);
   }
   message = message.split('\n')[0] ?? message;
-  const code = e.code ? ` (HTTP ${e.code})` : '';
-  return new TargetError(`${what}: ${message}${code}`);
+  if (status === 403) return new TargetError(`${what}: ${forbiddenLine(message, need)}`, { status });
+  if (status === 401) {
+    return new TargetError(
+      `${what}: unauthorized: the API server does not accept these credentials (check the token in --kubeconfig or the ServiceAccount)`,
+      { status },
+    );
+  }
+  if (status !== undefined)
+    return new TargetError(`${what}: ${message} (HTTP ${status})`, {
+      status,
+      transient: TRANSIENT_STATUS.has(status),
+    });
+  // No answer at all: a refused or reset connection, a timeout. Worth another try.
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : '';
+  const cause = e.cause?.message && !message.includes(e.cause.message) ? ` (${e.cause.message})` : '';
+  return new TargetError(`${what}: ${code && !message.includes(code) ? `${code} ` : ''}${message}${cause}`, {
+    transient: true,
+  });
 }
 
 export async function connectKube(opts: KubeConnectOptions): Promise<PodControl> {
@@ -114,7 +170,11 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
         const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
         return list.items.map(toPodInfo);
       } catch (err) {
-        throw describeKubeError(err, `cannot list pods in namespace ${namespace}`);
+        throw describeKubeError(err, `cannot list pods in namespace ${namespace}`, {
+          verb: 'list',
+          resource: 'pods',
+          namespace,
+        });
       }
     },
     async deletePod(name) {
@@ -122,11 +182,16 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
         await core.deleteNamespacedPod({ name, namespace });
       } catch (err) {
         if ((err as { code?: number }).code === 404) return; // already gone: what we wanted
-        throw describeKubeError(err, `cannot delete pod ${namespace}/${name}`);
+        throw describeKubeError(err, `cannot delete pod ${namespace}/${name}`, {
+          verb: 'delete',
+          resource: 'pods',
+          namespace,
+        });
       }
     },
     async watchPods(selector, onEvent, signal) {
       const watch = new Watch(kc);
+      const watchNeed: KubeNeed = { verb: 'watch', resource: 'pods', namespace };
       await new Promise<void>((resolve, reject) => {
         let controller: AbortController | undefined;
         const onAbort = () => controller?.abort();
@@ -142,7 +207,7 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
             (err) => {
               signal.removeEventListener('abort', onAbort);
               if (err && !signal.aborted && (err as Error).name !== 'AbortError')
-                reject(describeKubeError(err, 'pod watch failed'));
+                reject(describeKubeError(err, 'pod watch failed', watchNeed));
               else resolve();
             },
           )
@@ -153,7 +218,7 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
             },
             (err: unknown) => {
               signal.removeEventListener('abort', onAbort);
-              reject(describeKubeError(err, 'cannot watch pods'));
+              reject(describeKubeError(err, 'cannot watch pods', watchNeed));
             },
           );
       });
@@ -166,7 +231,11 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
           path: path.replace(/^\//, ''),
         });
       } catch (err) {
-        throw describeKubeError(err, `cannot read ${path} of pod ${podName} through the API proxy`);
+        throw describeKubeError(err, `cannot read ${path} of pod ${podName} through the API proxy`, {
+          verb: 'get',
+          resource: 'pods/proxy',
+          namespace,
+        });
       }
     },
     async rolloutRestart(kind, name, at) {
@@ -181,7 +250,12 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
         if (kind === 'Deployment') await apps.patchNamespacedDeployment({ name, namespace, body }, options);
         else await apps.patchNamespacedStatefulSet({ name, namespace, body }, options);
       } catch (err) {
-        throw describeKubeError(err, `cannot restart ${kind.toLowerCase()}/${name}`);
+        throw describeKubeError(err, `cannot restart ${kind.toLowerCase()}/${name}`, {
+          verb: 'patch',
+          resource: kind === 'Deployment' ? 'deployments' : 'statefulsets',
+          group: 'apps',
+          namespace,
+        });
       }
     },
     async ownerOf(pod) {
@@ -193,7 +267,12 @@ export async function connectKube(opts: KubeConnectOptions): Promise<PodControl>
         const dep = rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment');
         return dep ? { kind: 'Deployment', name: dep.name } : undefined;
       } catch (err) {
-        throw describeKubeError(err, `cannot read replicaset/${pod.owner.name}`);
+        throw describeKubeError(err, `cannot read replicaset/${pod.owner.name}`, {
+          verb: 'get',
+          resource: 'replicasets',
+          group: 'apps',
+          namespace,
+        });
       }
     },
   };

@@ -1,8 +1,11 @@
 // Restart the decode pods so caches and counters start from zero: delete them (their ReplicaSet
 // replaces them with new names and uids) or roll their Deployment, then wait — with a watch, re-listing
-// whenever the watch drops — until as many *new* pods are Ready as there were old ones.
+// whenever the watch drops — until as many *new* pods are Ready as there were old ones. API calls that
+// fail with a 5xx, a 429 or a dropped connection are retried with back-off until --timeout; a 401/403
+// ends the restart at once with what to grant.
 import type { PodControl, PodInfo } from './types.ts';
 import { TargetError, UsageError } from '../errors.ts';
+import { withRetry } from './retry.ts';
 
 export type RestartMode = 'delete' | 'rollout';
 
@@ -31,38 +34,46 @@ function describePods(pods: Iterable<PodInfo>): string {
 }
 
 export async function restartPods(kube: PodControl, opts: RestartOptions): Promise<RestartOutcome> {
-  const before = await kube.listPods(opts.selector);
+  const startedAt = opts.now();
+  const deadline = startedAt + opts.timeoutMs;
+  const retry = <T>(attempt: () => Promise<T>): Promise<T> =>
+    withRetry(attempt, {
+      deadline,
+      now: opts.now,
+      signal: opts.signal,
+      onRetry: (err, waitMs) => opts.onProgress?.(`restart-pods: ${err.message}; retrying in ${waitMs} ms`),
+    });
+  const before = await retry(() => kube.listPods(opts.selector));
   if (before.length === 0) {
     throw new UsageError(
       `no pods match ${opts.selector} in namespace ${kube.namespace} (check --selector / --namespace)`,
     );
   }
   const oldUids = new Set(before.map((p) => p.uid));
-  const startedAt = opts.now();
 
   if (opts.mode === 'delete') {
-    await Promise.all(before.map((p) => kube.deletePod(p.name)));
+    await Promise.all(before.map((p) => retry(() => kube.deletePod(p.name))));
   } else {
     const owners = new Map<string, { kind: 'Deployment' | 'StatefulSet'; name: string }>();
     for (const p of before) {
-      const owner = await kube.ownerOf(p);
+      const owner = await retry(() => kube.ownerOf(p));
       if (!owner)
         throw new UsageError(`pod ${p.name} has no Deployment or StatefulSet owner; use --mode delete`);
       owners.set(`${owner.kind}/${owner.name}`, owner);
     }
-    for (const o of owners.values()) await kube.rolloutRestart(o.kind, o.name, new Date(opts.now()));
+    for (const o of owners.values())
+      await retry(() => kube.rolloutRestart(o.kind, o.name, new Date(opts.now())));
   }
   opts.onProgress?.(
     `restart-pods: ${opts.mode} of ${before.length} pod(s) sent; waiting for ${before.length} new Ready pod(s)`,
   );
 
-  const deadline = startedAt + opts.timeoutMs;
   let current = new Map<string, PodInfo>();
   const newReady = () => [...current.values()].filter((p) => !oldUids.has(p.uid) && p.ready && !p.deleting);
   const oldLeft = () => [...current.values()].filter((p) => oldUids.has(p.uid));
 
   while (true) {
-    current = new Map((await kube.listPods(opts.selector)).map((p) => [p.uid, p]));
+    current = new Map((await retry(() => kube.listPods(opts.selector))).map((p) => [p.uid, p]));
     if (newReady().length >= before.length && oldLeft().length === 0) break;
     if (opts.now() >= deadline) break;
     // Watch until the condition holds, the deadline passes, or the watch drops (then re-list).
@@ -81,6 +92,8 @@ export async function restartPods(kube: PodControl, opts: RestartOptions): Promi
         ac.signal,
       );
     } catch (err) {
+      // Re-watching cannot help without the permission (or with a token the server rejects).
+      if (err instanceof TargetError && (err.status === 401 || err.status === 403)) throw err;
       opts.onProgress?.(`restart-pods: watch dropped (${(err as Error).message}); re-listing`);
       await new Promise((r) => setTimeout(r, 200));
     } finally {

@@ -237,12 +237,19 @@ async function readErrorBody(body: AsyncIterable<unknown> & { destroy(): unknown
   }
 }
 
-/** Connection failures keep their code (ECONNREFUSED: …); a failure after the status is a broken stream. */
+/**
+ * Connection failures keep their code (ECONNREFUSED: …). A connection dropped after the status line is a
+ * cut stream, worded like one that closed cleanly without its [DONE] so the report counts them together.
+ */
 function describeFailure(err: unknown, status: number): { error: string; errorCode?: string } {
   const e = err as Error & { code?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   const error = oneLine(
-    status === 0 && code ? `${code}: ${e.message}` : `${status ? 'broken stream: ' : ''}${e.message}`,
+    status === 0
+      ? code
+        ? `${code}: ${e.message}`
+        : e.message
+      : `stream ended before [DONE] (connection dropped: ${e.message})`,
   );
   return code !== undefined ? { error, errorCode: code } : { error };
 }

@@ -1,7 +1,7 @@
 // Watches finished requests and says when the run must stop: too many errors (--max-error-rate, judged
 // once at least MIN_REQUESTS_FOR_ERROR_RATE have finished, so one early failure cannot end a run), or a
 // gateway that cannot be reached at all (every request so far failed to connect).
-import { RunFailed, TargetError } from '../errors.ts';
+import { RunFailed, UsageError } from '../errors.ts';
 import type { RequestRecord } from '../types.ts';
 
 export const MIN_REQUESTS_FOR_ERROR_RATE = 20;
@@ -62,8 +62,9 @@ export class RunGuard {
     return undefined;
   }
 
-  private unreachable(): TargetError {
-    return new TargetError(
+  /** Nothing ever answered at --gateway-url: a wrong flag value, so bad input (exit 2, issue #3). */
+  private unreachable(): UsageError {
+    return new UsageError(
       `cannot reach gateway ${this.gatewayUrl}: ${this.lastConnectCode} (check --gateway-url)`,
     );
   }

@@ -2,7 +2,7 @@
 //   runWarmup:   each session's first turn; records, then `<out>.sessions.json` for ramp-load.
 //   runRampLoad: the measured stages; records, stage marks, optional periodic snapshots.
 // Both stop on SIGTERM (Interrupted, what finished is on disk), on --max-error-rate (RunFailed) and on a
-// gateway that cannot be reached (TargetError).
+// gateway that cannot be reached (UsageError: --gateway-url is wrong).
 import { Interrupted, UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import { createLogger } from '../log.ts';
@@ -36,7 +36,7 @@ export const WARMUP_CONCURRENCY = 32;
 
 /**
  * What stops a run, once, for the first reason: SIGTERM (Interrupted), the error-rate guard (RunFailed)
- * or a gateway never reached (TargetError). `settle()` throws that reason after the files are closed.
+ * or a gateway never reached (UsageError). `settle()` throws that reason after the files are closed.
  */
 class RunControl {
   private readonly guard: RunGuard;

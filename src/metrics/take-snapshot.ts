@@ -78,7 +78,14 @@ export async function takeSnapshotWith(
     );
   } else {
     const control = deps.podControl ?? (await connect(opts, io));
-    const listed = await control.listPods(opts.selector);
+    // An API server that answers 5xx for a moment (a restart, overload) is retried within the deadline.
+    const { withRetry } = await import('../kube/retry.ts');
+    const listed = await withRetry(() => control.listPods(opts.selector), {
+      deadline: io.now() + timeoutMs,
+      now: () => io.now(),
+      signal: io.signal,
+      onRetry: (err, waitMs) => warn(`${err.message}; retrying in ${waitMs} ms`),
+    });
     if (listed.length === 0) {
       throw new UsageError(
         `no pods match ${opts.selector} in namespace ${opts.namespace} (check --selector / --namespace)`,
@@ -154,6 +161,8 @@ async function readInto(
     const text = await read();
     return withSamples(pod, parseExposition(text).samples, model, warn, readyWhenRead);
   } catch (err) {
+    // Refused credentials or a missing permission hold for every pod: one clear failure, not N errors.
+    if (err instanceof TargetError && (err.status === 401 || err.status === 403)) throw err;
     return {
       ...pod,
       counters: NULL_COUNTERS,

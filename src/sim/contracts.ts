@@ -55,6 +55,18 @@ export interface VllmPodFaults {
   failRequest?(route: string): number | undefined;
   /** While this returns false, GET /health answers 503. */
   healthy?(): boolean;
+  /** ms to hold a generation request before the engine admits it (a stalled engine). */
+  stallMs?(route: string): number | undefined;
+  /** true: drop the connection half-way through this response (a stream cut mid-answer). */
+  cutResponse?(route: string): boolean;
+  /** How GET /metrics misbehaves: 200 with a page that is no exposition, or no answer at all. */
+  metricsFault?(): 'garbage' | 'hang' | undefined;
+}
+
+/** The gateway's fault hook (src/sim/faults.ts), consulted once per OpenAI POST. */
+export interface GatewayFaults {
+  /** A status to answer with instead of routing (e.g. 503, as Envoy does on upstream overflow). */
+  rejectStatus(): number | undefined;
 }
 
 /** What the EPP's queue and KV-utilization scorers read (vllm:num_requests_waiting, vllm:kv_cache_usage_perc). */

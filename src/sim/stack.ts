@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { loadTokenizer, type TokenizerKind } from '../tokenize/tokenizer.ts';
 import { REALISTIC_LATENCY, ZERO_LATENCY, type RoutingPolicy } from './contracts.ts';
+import { FaultInjector, formatFault } from './faults.ts';
 import { mulberry32 } from './gateway/prng.ts';
 import { startGateway, type GatewayHandle } from './gateway/server.ts';
 import { createCluster, type SimCluster } from './kube-api/cluster.ts';
@@ -60,6 +61,10 @@ export interface StackOptions {
   /** where to write the kubeconfig; default: a fresh temporary directory, removed by close() */
   kubeconfigPath?: string;
   logger?: Logger;
+  /** fault specs (src/sim/faults.ts, docs/FAULTS.md), e.g. `gateway-503=10%`; timed ones count from Ready */
+  faults?: string | readonly string[];
+  /** the gateway requires `Authorization: Bearer <apiKey>` on the OpenAI routes */
+  apiKey?: string;
 }
 
 export interface StackHandle {
@@ -79,6 +84,8 @@ export interface StackHandle {
   readonly rbac?: Rbac;
   /** --tls: the kubeconfig user's bearer token (a system:masters admin) */
   readonly token?: string;
+  /** fault injection at run time: `stack.faults.set('cut-stream=10%')`, `stack.faults.clear()` */
+  readonly faults: FaultInjector;
   close(): Promise<void>;
 }
 
@@ -120,6 +127,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
   const readyDelayMs = opts.readyDelayMs ?? 1500;
   const log = opts.logger;
   const tokenizer = await loadTokenizer(opts.tokenizer ?? 'llama3');
+  // Parsed before anything listens: a bad spec is a UsageError, not a half-started stack.
+  const faults = new FaultInjector();
+  faults.set(opts.faults ?? []);
 
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
@@ -154,14 +164,22 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
           seed,
           host: '127.0.0.1',
           port,
+          faults: faults.pod(name),
         }),
       onError: (err) => log?.warn({ err: err.message }, 'embedded cluster'),
     });
     closers.push(() => cluster.close());
+    closers.push(async () => faults.close());
 
     const token = opts.tls ? randomBytes(24).toString('base64url') : undefined;
     const rbac = token ? adminRbac(token) : undefined;
-    const kubeApi: KubeApiServer = await startKubeApi({ cluster, tls: opts.tls ?? false, rbac, logger: log });
+    const kubeApi: KubeApiServer = await startKubeApi({
+      cluster,
+      tls: opts.tls ?? false,
+      rbac,
+      logger: log,
+      faults: faults.kubeApi,
+    });
     closers.push(() => kubeApi.close());
     await writeKubeconfig(kubeconfigPath, kubeApi.url, token, { namespace });
 
@@ -171,6 +189,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       host: opts.host,
       servedByHeader: opts.servedByHeader,
       logger: log,
+      apiKey: opts.apiKey,
+      faults: faults.gateway,
     };
     const gateway = await startGateway({
       ...gatewayOptions,
@@ -184,6 +204,20 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
     if (baseline) closers.push(() => baseline.close());
 
     await cluster.whenReady(readyDelayMs + 60_000);
+    // Timed faults (kill-pod-after, delete-pod-after) count from here.
+    faults.attach({
+      podNames: () =>
+        cluster.store
+          .list('pods', namespace)
+          .filter((p) => !p.metadata.deletionTimestamp)
+          .map((p) => p.metadata.name)
+          .sort(),
+      killPod: (name) => cluster.killPod(name),
+      deletePod: async (name) => void (await cluster.deletePod(name)),
+      onError: (err) => log?.warn({ err: err.message }, 'fault injection'),
+    });
+    if (faults.active.length > 0)
+      log?.warn({ faults: faults.active.map(formatFault) }, 'fault injection on');
     log?.info(
       { pods: replicas, policy: opts.policy ?? 'prefix-aware', gateway: gateway.url },
       'embedded stack ready',
@@ -202,6 +236,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       gateway,
       rbac,
       token,
+      faults,
       close: closeAll,
     };
   } catch (err) {

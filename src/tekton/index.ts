@@ -10,11 +10,12 @@ import type { Catalog } from './catalog.ts';
 import { generateName } from './names.ts';
 import { paramsToRecord } from './params.ts';
 import { executePipelineRun } from './pipeline-run.ts';
-import type { LocalEnvironment } from './task-run.ts';
+import type { LocalEnvironment, TaskRunObserver } from './task-run.ts';
 import type { ParamValue, PipelineRun, PipelineRunStatus, WorkspaceBinding } from './types.ts';
 
 export { catalogFrom, loadCatalog, loadPipelineRun, parseDocuments, type Catalog } from './catalog.ts';
 export { planTaskRun, type PlanInput, type PlannedStep, type TaskRunPlan } from './plan.ts';
+export type { TaskRunObserver, TaskRunTarget } from './task-run.ts';
 export type * from './types.ts';
 
 /** `src/bin.ts` next to this module when run from source, `dist/src/bin.js` when built. */
@@ -52,6 +53,10 @@ export interface RunPipelineOptions {
   dryRun?: boolean;
   signal?: AbortSignal;
   onLog?: LocalEnvironment['onLog'];
+  /** Follows each TaskRun while it runs (the embedded Tekton controller). */
+  observer?: TaskRunObserver;
+  /** The PipelineRun's uid (context.pipelineRun.uid); default: a new one. */
+  uid?: string;
   now?: () => number;
   random?: () => number;
 }
@@ -95,6 +100,7 @@ export async function runPipelineRun(opts: RunPipelineOptions): Promise<Pipeline
     configMaps: opts.configMaps ?? {},
     now,
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
+    ...(opts.observer ? { observer: opts.observer } : {}),
     ...(saMissing ? { podCreationError: `serviceaccounts "${saName}" not found` } : {}),
   };
   const workspaces = new Map((pr.spec.workspaces ?? []).map((w) => [w.name, w]));
@@ -105,7 +111,7 @@ export async function runPipelineRun(opts: RunPipelineOptions): Promise<Pipeline
       findTask: (n) => opts.catalog.tasks.get(n),
       name,
       namespace,
-      uid: randomUUID(),
+      uid: opts.uid ?? randomUUID(),
       params: { ...paramsToRecord(pr.spec.params), ...opts.params },
       workspaces: [...workspaces.values()],
       ...(pr.spec.timeouts?.pipeline ? { timeout: pr.spec.timeouts.pipeline } : {}),

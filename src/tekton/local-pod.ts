@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapPaths, type Mount } from './local-paths.ts';
+import type { StepStatus, TaskRunStatus } from './types.ts';
 import {
   RESULTS_DIR,
   SCRIPTS_DIR,
@@ -26,6 +27,16 @@ export interface LocalEnvironment {
   onLog?: (line: { taskRun: string; step: string; text: string }) => void;
   /** Why no pod can be created at all (e.g. the run's ServiceAccount does not exist). */
   podCreationError?: string;
+  /** Follows each TaskRun as it runs (the embedded Tekton controller writes TaskRun and Pod objects). */
+  observer?: TaskRunObserver;
+}
+
+/** What a controller sees of a TaskRun while it runs; the final status is what runTaskRun returns. */
+export interface TaskRunObserver {
+  started(t: TaskRunTarget, startTime: string): void;
+  stepStarted(t: TaskRunTarget, step: PlannedStep, startedAt: string): void;
+  stepFinished(t: TaskRunTarget, step: StepStatus): void;
+  finished(t: TaskRunTarget, status: TaskRunStatus): void;
 }
 
 export interface TaskRunTarget {

@@ -25,7 +25,7 @@ import {
 } from './termination.ts';
 import type { Condition, RunResult, StepStatus, TaskRunStatus } from './types.ts';
 
-export type { LocalEnvironment, TaskRunTarget } from './local-pod.ts';
+export type { LocalEnvironment, TaskRunObserver, TaskRunTarget } from './local-pod.ts';
 
 function condition(status: Condition['status'], reason: string, message: string): Condition {
   return { type: 'Succeeded', status, reason, message };
@@ -124,6 +124,13 @@ function readResults(
 /** Runs every step and returns the TaskRun's status. Never throws for a failing step. */
 export async function runTaskRun(t: TaskRunTarget, local: LocalEnvironment): Promise<TaskRunStatus> {
   const startTime = entrypointTime(local.now());
+  local.observer?.started(t, startTime);
+  const status = await runSteps(t, local, startTime);
+  local.observer?.finished(t, status);
+  return status;
+}
+
+async function runSteps(t: TaskRunTarget, local: LocalEnvironment, startTime: string): Promise<TaskRunStatus> {
   for (const sub of ['results', 'steps', 'scripts', 'home']) mkdirSync(join(t.dir, sub), { recursive: true });
   const results = new Map<string, RunResult>();
   const steps: StepStatus[] = [];
@@ -160,8 +167,10 @@ export async function runTaskRun(t: TaskRunTarget, local: LocalEnvironment): Pro
   for (const [index, { step, mounts, env }] of prepared.entries()) {
     if (failure || !step.when.allowed) {
       steps.push(skipped(step, failure !== undefined));
+      local.observer?.stepFinished(t, steps[steps.length - 1]!);
       continue;
     }
+    local.observer?.stepStarted(t, step, entrypointTime(local.now()));
     const run = await runStepLocally(t, step, index, mounts, env, local);
     const judged = judge(t, step, run);
     failure = judged.failure;
@@ -186,6 +195,7 @@ export async function runTaskRun(t: TaskRunTarget, local: LocalEnvironment): Pro
       finishedAt: entrypointTime(local.now()),
       log: read.problem ? `${run.log}${read.problem}\n` : run.log,
     });
+    local.observer?.stepFinished(t, steps[steps.length - 1]!);
   }
   return status(failure ?? condition('True', 'Succeeded', 'All Steps have completed executing'));
 }

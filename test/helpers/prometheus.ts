@@ -227,7 +227,7 @@ export async function waitForScrapeAfter(
   afterMs: number,
 ): Promise<void> {
   await until(`${targets} scrapes of job ${job} after ${new Date(afterMs).toISOString()}`, async () => {
-    const scrapes = await prom.vector(`timestamp(up{job="${job}"})`);
+    const scrapes = await prom.vector(`timestamp(up{job="${job}"} == 1)`);
     const fresh = scrapes.filter((s) => Number(s.value[1]) * 1000 > afterMs);
     return scrapes.length === targets && fresh.length === targets ? true : undefined;
   });

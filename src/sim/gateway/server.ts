@@ -1,11 +1,12 @@
 // The embedded gateway: what Istio/Envoy + the EPP do for the OpenAI routes, on loopback. A request is
 // matched like an HTTPRoute (optional hostname, three paths), a pod is picked from the Ready set by the
 // routing policy, and the pod's response streams back untouched apart from the EPP's response headers.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import type { Logger } from '../../log.ts';
-import type { EndpointSource, GatewayEndpoint, RoutingPolicy } from '../contracts.ts';
+import type { EndpointSource, GatewayEndpoint, GatewayFaults, RoutingPolicy } from '../contracts.ts';
 import { pipeToResponse, upstreamRequestHeaders } from './forward.ts';
 import { promptOf } from './prompt.ts';
 import { createRouter, type RequestInfo, type Router } from './router.ts';
@@ -25,6 +26,13 @@ export interface GatewayOptions {
   now?: () => number;
   logger?: Logger;
   maxBodyBytes?: number;
+  /**
+   * Require `Authorization: Bearer <apiKey>` on the OpenAI routes (401 otherwise), as a gateway behind an
+   * auth policy does. The key is compared by digest and never logged or echoed.
+   */
+  apiKey?: string;
+  /** fault injection (src/sim/faults.ts); absent = no hook on the hot path */
+  faults?: GatewayFaults;
 }
 
 export interface GatewayHandle {
@@ -68,10 +76,24 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   const routeHost = opts.host === undefined ? undefined : hostWithoutPort(opts.host);
   const maxBodyBytes = opts.maxBodyBytes ?? 32 * 1024 * 1024;
   const log = opts.logger;
+  const faults = opts.faults;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  const expectedAuth = opts.apiKey === undefined ? undefined : digest(`Bearer ${opts.apiKey}`);
+  const authorized = (req: IncomingMessage): boolean => {
+    if (!expectedAuth) return true;
+    const got = req.headers.authorization;
+    return typeof got === 'string' && timingSafeEqual(digest(got.trim()), expectedAuth);
+  };
   // Keep-alive pools per pod origin; the client's --request-timeout bounds a request, not the gateway.
   const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4000 });
 
   function forward(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer | undefined): void {
+    const injected = body && faults ? faults.rejectStatus() : undefined;
+    if (injected !== undefined) {
+      // What Envoy answers when it sheds a request (upstream overflow); the fault says it is one.
+      sendError(res, injected, 'ServiceUnavailable', `upstream overflow (injected fault: gateway-${injected})`);
+      return;
+    }
     const endpoints = opts.endpoints.readyEndpoints();
     if (endpoints.length === 0) {
       sendError(res, 503, 'ServiceUnavailable', 'no Ready pod behind the gateway (wait for the decode pods)');
@@ -159,6 +181,11 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     if (req.method !== method) {
       res.setHeader('allow', method);
       sendError(res, 405, 'MethodNotAllowed', `${path} takes ${method}`);
+      return;
+    }
+    if (!authorized(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      sendError(res, 401, 'AuthenticationError', 'missing or wrong API key (send Authorization: Bearer <key>)');
       return;
     }
     if (method === 'GET') {

@@ -15,6 +15,8 @@ import {
 } from './deployment.ts';
 import { Kubelet, type PodFactory } from './kubelet.ts';
 import { decodeTemplate } from './decode-template.ts';
+import { removeWithDependents } from './objects.ts';
+import { PodLogs } from './pod-logs.ts';
 import { isPodReady, isTerminating, rfc3339 } from './pod-object.ts';
 import { conflict, invalid, notFound } from './status.ts';
 import { ObjectStore, type KubeObject } from './store.ts';
@@ -50,6 +52,8 @@ export class SimCluster implements EndpointSource {
   readonly store: ObjectStore;
   /** errors from podFactory and pod shutdown (also passed to onError) */
   readonly errors: Error[] = [];
+  /** container output for `kubectl logs` (the Tekton controller's steps write theirs here) */
+  readonly podLogs = new PodLogs();
   private readonly opts: Required<Omit<ClusterOptions, 'onError'>> & Pick<ClusterOptions, 'onError'>;
   private readonly kubelet: Kubelet;
   private closed = false;
@@ -98,7 +102,23 @@ export class SimCluster implements EndpointSource {
         spec: { finalizers: ['kubernetes'] },
         status: { phase: 'Active' },
       });
+      // The ServiceAccount controller gives every namespace its `default` ServiceAccount.
+      this.store.create('serviceaccounts', {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: 'default',
+          namespace: ns,
+          uid: this.opts.uuid(),
+          resourceVersion: '',
+          creationTimestamp: rfc3339(this.opts.now()),
+        },
+      });
     }
+    this.store.observe((e) => {
+      if (e.resource === 'pods' && e.type === 'DELETED')
+        this.podLogs.forget(e.object.metadata.namespace ?? '', e.object.metadata.name);
+    });
     const template = decodeTemplate(this.deploymentName, this.opts.model);
     this.store.create(
       'deployments',
@@ -181,6 +201,11 @@ export class SimCluster implements EndpointSource {
         name,
         'the object has been modified; please apply your changes to the latest version and try again',
       );
+    }
+    // A pod no ReplicaSet runs (a TaskRun's) has no server here: its owner's controller stops its processes.
+    if (!ownedByReplicaSet(pod)) {
+      removeWithDependents(this.store, 'pods', pod);
+      return pod;
     }
     const grace =
       opts.gracePeriodSeconds ??
@@ -295,7 +320,8 @@ export class SimCluster implements EndpointSource {
     const d = this.store.get('deployments', this.namespace, this.deploymentName);
     if (!d || this.kubelet.starting() > 0) return false;
     const replicas = deploymentSpec(d).replicas;
-    const pods = this.store.list('pods', this.namespace);
+    // Only the Deployment's pods: TaskRun pods share the namespace.
+    const pods = this.store.list('pods', this.namespace).filter(ownedByReplicaSet);
     const status = d.status as { observedGeneration?: number; updatedReplicas?: number };
     return (
       status.observedGeneration === d.metadata.generation &&
@@ -312,6 +338,9 @@ export class SimCluster implements EndpointSource {
     this.opts.onError?.(e);
   }
 }
+
+const ownedByReplicaSet = (pod: KubeObject): boolean =>
+  pod.metadata.ownerReferences?.some((o) => o.kind === 'ReplicaSet') ?? false;
 
 /** Creates the cluster and starts its pods; `await cluster.whenReady()` before routing to them. */
 export function createCluster(options: ClusterOptions): SimCluster {

@@ -17,9 +17,49 @@ export interface ResourceInfo {
   subresources?: { name: string; kind: string; verbs: string[]; group?: string; version?: string }[];
   /** fields a fieldSelector may name */
   fields: string[];
+  /** `kubectl get <category>` lists every resource of it (Tekton's CRDs are in `tekton`) */
+  categories?: string[];
+  /** stored as sent and served by objects.ts (create, update, patch, delete with garbage collection) */
+  stored?: boolean;
+  /** a status subresource: create and update of the main resource leave status alone (CRDs opt in) */
+  statusSubresource?: boolean;
 }
 
 const META_FIELDS = ['metadata.name', 'metadata.namespace'];
+const STORED_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+const TEKTON_CATEGORIES = ['tekton', 'tekton-pipelines'];
+
+/** A resource kept as sent: what `kubectl apply -k .` installs and what Tekton's controller writes. */
+function stored(
+  group: string,
+  resource: ResourceName,
+  kind: string,
+  namespaced: boolean,
+  extra: Partial<ResourceInfo> = {},
+): ResourceInfo {
+  const version = 'v1';
+  const singular = kind.toLowerCase();
+  return {
+    resource,
+    group,
+    version,
+    kind,
+    singular,
+    namespaced,
+    verbs: STORED_VERBS,
+    fields: META_FIELDS,
+    stored: true,
+    ...extra,
+  };
+}
+
+/** Tekton's CRDs (config/300-crds of tektoncd/pipeline v1.15): short names, categories, status subresource. */
+const tekton = (resource: ResourceName, kind: string, shortNames?: string[]): ResourceInfo =>
+  stored('tekton.dev', resource, kind, true, {
+    categories: TEKTON_CATEGORIES,
+    statusSubresource: true,
+    ...(shortNames ? { shortNames } : {}),
+  });
 
 export const RESOURCES: readonly ResourceInfo[] = [
   {
@@ -43,6 +83,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
     verbs: ['delete', 'get', 'list', 'watch'],
     shortNames: ['po'],
     subresources: [
+      { name: 'log', kind: 'Pod', verbs: ['get'] },
       { name: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
     ],
     fields: POD_FIELDS,
@@ -90,17 +131,18 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: ['sts'],
     fields: META_FIELDS,
   },
-  {
-    resource: 'pipelineruns',
-    group: 'tekton.dev',
-    version: 'v1',
-    kind: 'PipelineRun',
-    singular: 'pipelinerun',
-    namespaced: true,
-    verbs: ['create', 'delete', 'get', 'list', 'watch'],
-    shortNames: ['pr'],
-    fields: META_FIELDS,
-  },
+  stored('', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+  stored('', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
+  stored('', 'secrets', 'Secret', true),
+  stored('', 'services', 'Service', true, { shortNames: ['svc'] }),
+  stored('rbac.authorization.k8s.io', 'roles', 'Role', true),
+  stored('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding', true),
+  stored('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', false),
+  stored('rbac.authorization.k8s.io', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  tekton('tasks', 'Task'),
+  tekton('pipelines', 'Pipeline'),
+  tekton('pipelineruns', 'PipelineRun', ['pr', 'prs']),
+  tekton('taskruns', 'TaskRun', ['tr', 'trs']),
 ];
 
 /** authorization.k8s.io is served but holds no stored objects. */
@@ -120,6 +162,7 @@ const GROUP_VERSIONS: readonly { group: string; version: string }[] = [
   { group: '', version: 'v1' },
   { group: 'apps', version: 'v1' },
   { group: 'authorization.k8s.io', version: 'v1' },
+  { group: 'rbac.authorization.k8s.io', version: 'v1' },
   { group: 'tekton.dev', version: 'v1' },
 ];
 
@@ -171,6 +214,7 @@ export function legacyResourceList(group: string, version: string): unknown {
       verbs: r.verbs,
     };
     if (r.shortNames) entry.shortNames = r.shortNames;
+    if (r.categories) entry.categories = r.categories;
     resources.push(entry);
     for (const s of r.subresources ?? [])
       resources.push({
@@ -214,6 +258,7 @@ export function aggregatedDiscovery(which: 'legacy' | 'groups', v: 'v2' | 'v2bet
           verbs: r.verbs,
         };
         if (r.shortNames) entry.shortNames = r.shortNames;
+        if (r.categories) entry.categories = r.categories;
         if (r.subresources) {
           entry.subresources = r.subresources.map((s) => ({
             subresource: s.name,

@@ -4,6 +4,7 @@
 // default system:discovery and system:basic-user ClusterRoles give (discovery, /version, self access
 // reviews), as on a real cluster. Forbidden messages copy the apiserver's forbiddenMessage().
 import { parseAllDocuments } from 'yaml';
+import type { ObjectStore, ResourceName } from './store.ts';
 
 export interface UserInfo {
   username: string;
@@ -146,6 +147,8 @@ export class Rbac {
     },
   ];
   private grants = 0;
+  /** Roles and bindings created through the API (`kubectl apply -k .`), replaced on every change. */
+  private stored: { roles: Role[]; bindings: Binding[] } = { roles: [], bindings: [] };
 
   addToken(token: string, user: UserInfo): void {
     if (!token) throw new RbacError('a token must not be empty');
@@ -198,14 +201,30 @@ export class Rbac {
     }
   }
 
-  private loadObject(obj: Record<string, unknown>): void {
+  /** Replaces the API-created RBAC objects (the authorizer reads them as the apiserver's informers do). */
+  setStoredObjects(objects: readonly Record<string, unknown>[]): void {
+    const into = { roles: [] as Role[], bindings: [] as Binding[] };
+    for (const obj of objects) {
+      try {
+        this.loadObject(obj, into);
+      } catch {
+        // An object the authorizer cannot use grants nothing, as on a cluster.
+      }
+    }
+    this.stored = into;
+  }
+
+  private loadObject(
+    obj: Record<string, unknown>,
+    into: { roles: Role[]; bindings: Binding[] } = { roles: this.roles, bindings: this.bindings },
+  ): void {
     const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
     if (!meta.name) throw new RbacError(`RBAC ${String(obj.kind)} without metadata.name`);
     if (obj.kind === 'Role' || obj.kind === 'ClusterRole') {
       const rules = (obj.rules ?? []) as PolicyRule[];
       if (obj.kind === 'Role' && !meta.namespace)
         throw new RbacError(`Role ${meta.name} needs metadata.namespace`);
-      this.roles.push({
+      into.roles.push({
         kind: obj.kind,
         name: meta.name,
         namespace: obj.kind === 'Role' ? meta.namespace : undefined,
@@ -218,7 +237,7 @@ export class Rbac {
       const subjects = ((obj.subjects ?? []) as Subject[]).map((s) =>
         s.kind === 'ServiceAccount' ? { ...s, namespace: s.namespace ?? meta.namespace } : s,
       );
-      this.bindings.push({
+      into.bindings.push({
         kind: obj.kind,
         name: meta.name,
         namespace: obj.kind === 'RoleBinding' ? meta.namespace : undefined,
@@ -235,12 +254,13 @@ export class Rbac {
   }
 
   authorize(a: RequestAttributes): { allowed: boolean; reason: string } {
-    for (const b of this.bindings) {
+    const roles = [...this.roles, ...this.stored.roles];
+    for (const b of [...this.bindings, ...this.stored.bindings]) {
       // A RoleBinding grants only inside its own namespace; ClusterRoleBindings everywhere.
       if (b.kind === 'RoleBinding' && (!a.resourceRequest || b.namespace !== a.namespace)) continue;
       const subject = b.subjects.find((s) => subjectMatches(s, a.user));
       if (!subject) continue;
-      const role = this.roles.find(
+      const role = roles.find(
         (r) =>
           r.kind === b.roleRef.kind &&
           r.name === b.roleRef.name &&
@@ -256,4 +276,19 @@ export class Rbac {
     }
     return { allowed: false, reason: '' };
   }
+}
+
+const RBAC_RESOURCES: readonly ResourceName[] = ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'];
+
+/**
+ * Makes the authorizer follow the RBAC objects in the store, so a Role that `kubectl apply` created
+ * grants (or, by its absence, refuses) what it says. Returns the function that stops following.
+ */
+export function bindRbacToStore(rbac: Rbac, store: ObjectStore): () => void {
+  const sync = (): void =>
+    rbac.setStoredObjects(RBAC_RESOURCES.flatMap((r) => store.list(r)) as Record<string, unknown>[]);
+  sync();
+  return store.observe((e) => {
+    if (RBAC_RESOURCES.includes(e.resource)) sync();
+  });
 }

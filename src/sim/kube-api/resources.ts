@@ -1,12 +1,14 @@
 // REST handlers for the stored resources: list (plain or Table, label and field selectors), get, watch,
-// delete (pods, pipelineruns), patch (deployments: rollout restart, scale) and create (pipelineruns, for
-// `kubectl create -f`). Each either returns a reply or throws ApiError; watch streams itself.
+// delete (pods), patch (deployments: rollout restart, scale), pods/log, and for the kinds kept as sent
+// (objects.ts) create, update, patch and delete. Each either returns a reply or throws ApiError; watch
+// and log streams write themselves.
 import type { ServerResponse } from 'node:http';
 import type { SimCluster } from './cluster.ts';
 import { resourceInfo, type ResourceInfo } from './discovery.ts';
-import { randomSuffix } from './ids.ts';
+import { createStored, deleteStored, patchStored, replaceStored } from './objects.ts';
 import { applyPatch, PatchError } from './patch.ts';
-import { podFields, rfc3339 } from './pod-object.ts';
+import { podFields } from './pod-object.ts';
+import { servePodLog } from './pod-logs.ts';
 import type { ResourceRequest } from './request-info.ts';
 import {
   checkFields,
@@ -17,7 +19,6 @@ import {
   SelectorError,
 } from './selectors.ts';
 import {
-  alreadyExists,
   badRequest,
   invalid,
   methodNotAllowed,
@@ -35,6 +36,8 @@ export interface HandlerContext {
   now: () => number;
   random: () => number;
   uuid: () => string;
+  /** fault injection: end every watch after this many ms */
+  watchLifetimeMs?: () => number | undefined;
 }
 
 export interface HandlerRequest {
@@ -97,6 +100,13 @@ function parseJson(req: HandlerRequest): unknown {
 const dryRun = (req: HandlerRequest, body?: { dryRun?: string[] }): boolean =>
   req.query.getAll('dryRun').includes('All') || !!body?.dryRun?.includes('All');
 
+/** The client's timeoutSeconds (0 = none), shortened by an injected watch lifetime. */
+function watchTimeoutSeconds(asked: number, faultMs: number | undefined): number {
+  if (faultMs === undefined) return asked;
+  const fault = faultMs / 1000;
+  return asked > 0 ? Math.min(asked, fault) : fault;
+}
+
 export async function handleResource(
   ctx: HandlerContext,
   req: HandlerRequest,
@@ -114,6 +124,8 @@ export async function handleResource(
   if (info.subresource === 'scale' && r.resource === 'deployments') {
     return handleScale(ctx.cluster, info, req.contentType, req.body);
   }
+  if (info.subresource === 'log' && r.resource === 'pods' && info.verb === 'get')
+    return servePodLog(ctx.cluster, info.namespace, info.name, req.query, res);
   if (info.subresource) throw pathNotFound();
   const store = ctx.cluster.store;
   const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
@@ -142,7 +154,10 @@ export async function handleResource(
         resource: r.resource,
         matches: matcher(r, req),
         resourceVersion: req.query.get('resourceVersion') ?? '',
-        timeoutSeconds: Number(req.query.get('timeoutSeconds') ?? 0) || 0,
+        timeoutSeconds: watchTimeoutSeconds(
+          Number(req.query.get('timeoutSeconds') ?? 0) || 0,
+          ctx.watchLifetimeMs?.(),
+        ),
         encode: (obj, first) =>
           table ? toTable(r.resource, [obj], obj.metadata.resourceVersion, ctx.now(), first) : obj,
         onClose: onWatchClose,
@@ -157,11 +172,15 @@ export async function handleResource(
       return { code: 200, body: obj };
     }
     case 'delete':
-      return deleteObject(ctx, req, r);
+      return r.stored ? deleteStored(ctx, req, r) : deleteObject(ctx, req, r);
     case 'patch':
-      return patchObject(ctx, req, r);
+      return r.stored ? patchStored(ctx, req, r) : patchObject(ctx, req, r);
     case 'create':
-      return createObject(ctx, req, r);
+      if (!r.stored || info.name) throw methodNotAllowed();
+      return createStored(ctx, req, r);
+    case 'update':
+      if (!r.stored) throw methodNotAllowed();
+      return replaceStored(ctx, req, r);
     default:
       throw methodNotAllowed();
   }
@@ -192,11 +211,6 @@ async function deleteObject(ctx: HandlerContext, req: HandlerRequest, r: Resourc
     const pod = await ctx.cluster.deletePod(name, { gracePeriodSeconds: grace, ...opts.preconditions });
     return { code: 200, body: pod };
   }
-  if (r.resource === 'pipelineruns') {
-    const obj = store.get(r.resource, namespace, name);
-    if (!obj) throw notFound(r.resource, r.group, name);
-    return { code: 200, body: dryRun(req, opts) ? obj : store.remove(r.resource, namespace, name) };
-  }
   throw methodNotAllowed();
 }
 
@@ -218,41 +232,4 @@ function patchObject(ctx: HandlerContext, req: HandlerRequest, r: ResourceInfo):
   }
   if (dryRun(req)) return { code: 200, body: next };
   return { code: 200, body: ctx.cluster.updateDeployment(name, next) };
-}
-
-function createObject(ctx: HandlerContext, req: HandlerRequest, r: ResourceInfo): Reply {
-  if (r.resource !== 'pipelineruns') throw methodNotAllowed();
-  if (!/json/.test(req.contentType)) throw unsupportedMediaType(req.contentType);
-  const body = parseJson(req) as KubeObject | undefined;
-  const apiVersion = `${r.group}/${r.version}`;
-  if (!body || body.kind !== r.kind || body.apiVersion !== apiVersion) {
-    throw badRequest(`the body must be a ${apiVersion} ${r.kind}`);
-  }
-  const meta = body.metadata ?? ({} as KubeObject['metadata']);
-  const ns = req.info.namespace;
-  if (meta.namespace && meta.namespace !== ns) {
-    throw badRequest(`the namespace of the provided object does not match the namespace sent on the request`);
-  }
-  let name = meta.name;
-  if (!name && meta.generateName) {
-    do name = `${meta.generateName}${randomSuffix(ctx.random)}`;
-    while (ctx.cluster.store.get(r.resource, ns, name));
-  }
-  if (!name)
-    throw invalid(r.resource, r.group, '', 'metadata.name: Required value: name or generateName is required');
-  if (ctx.cluster.store.get(r.resource, ns, name)) throw alreadyExists(r.resource, r.group, name);
-  const obj: KubeObject = {
-    ...body,
-    metadata: {
-      ...meta,
-      name,
-      namespace: ns,
-      uid: ctx.uuid(),
-      resourceVersion: '',
-      generation: 1,
-      creationTimestamp: rfc3339(ctx.now()),
-    },
-  };
-  if (dryRun(req)) return { code: 201, body: obj };
-  return { code: 201, body: ctx.cluster.store.create(r.resource, obj) };
 }

@@ -13,6 +13,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.ts';
+import type { KubeApiFaults } from '../faults.ts';
 import { parseAccessReview, reviewAccess } from './access-review.ts';
 import type { SimCluster } from './cluster.ts';
 import {
@@ -60,6 +61,8 @@ export interface KubeApiOptions {
   logger?: Logger;
   random?: () => number;
   uuid?: () => string;
+  /** fault injection (src/sim/faults.ts): 500s on resource requests, watches cut after a while */
+  faults?: KubeApiFaults;
 }
 
 export interface KubeApiServer {
@@ -197,6 +200,8 @@ export async function startKubeApi(opts: KubeApiOptions): Promise<KubeApiServer>
     now: () => cluster.now(),
     random: opts.random ?? Math.random,
     uuid: opts.uuid ?? randomUUID,
+    // The drop-watch fault ends each watch early, as an apiserver restart or an idle-cutting LB would.
+    watchLifetimeMs: () => opts.faults?.watchLifetimeMs(),
   };
   const watches = new Set<ServerResponse>();
   let serverAddress = '';
@@ -208,7 +213,7 @@ export async function startKubeApi(opts: KubeApiOptions): Promise<KubeApiServer>
     const user = admit(rbac, req, info);
     const accept = req.headers.accept ?? '';
     if (info.kind === 'nonresource') return serveNonResource(info, accept, minor, serverAddress, res);
-    const injected = cluster.takeInjectedFailure();
+    const injected = cluster.takeInjectedFailure() ?? opts.faults?.failRequest();
     if (injected) throw injectedFailure(injected);
     if (
       info.group === 'authorization.k8s.io' &&

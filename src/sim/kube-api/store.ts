@@ -37,7 +37,24 @@ export interface KubeObject {
 }
 
 export type ResourceName =
-  'pods' | 'deployments' | 'replicasets' | 'statefulsets' | 'namespaces' | 'pipelineruns';
+  | 'pods'
+  | 'deployments'
+  | 'replicasets'
+  | 'statefulsets'
+  | 'namespaces'
+  // Stored as sent (objects.ts): what `kubectl apply -k .` of the catalog creates, and Tekton's objects.
+  | 'serviceaccounts'
+  | 'configmaps'
+  | 'secrets'
+  | 'services'
+  | 'roles'
+  | 'rolebindings'
+  | 'clusterroles'
+  | 'clusterrolebindings'
+  | 'tasks'
+  | 'pipelines'
+  | 'pipelineruns'
+  | 'taskruns';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -65,6 +82,8 @@ export class ObjectStore {
   /** events at or below this RV were dropped from the history */
   private compactedRv = 0;
   private readonly subscribers = new Set<StoreSubscriber>();
+  /** in-process controllers (RBAC, Tekton): unlike watches, never cut by dropSubscribers */
+  private readonly observers = new Set<(e: StoreEvent) => void>();
   private readonly historyLimit: number;
 
   constructor(historyLimit = 5000) {
@@ -148,6 +167,12 @@ export class ObjectStore {
     return () => this.subscribers.delete(s);
   }
 
+  /** An in-process controller's view of every change; dropSubscribers (a watch fault) leaves it alone. */
+  observe(fn: (e: StoreEvent) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
   /** Cuts every open watch (fault injection, shutdown); clients re-watch from their last RV. */
   dropSubscribers(): number {
     const all = [...this.subscribers];
@@ -163,5 +188,6 @@ export class ObjectStore {
       this.compactedRv = dropped[dropped.length - 1]!.rv;
     }
     for (const s of [...this.subscribers]) s.onEvent(e);
+    for (const fn of [...this.observers]) fn(e);
   }
 }

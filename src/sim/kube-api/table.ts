@@ -3,20 +3,13 @@
 // cell rules copy pkg/printers/internalversion/printers.go; AGE copies apimachinery duration.HumanDuration.
 import { formatMatchLabels } from './selectors.ts';
 import type { KubeObject, ResourceName } from './store.ts';
-
-interface Column {
-  name: string;
-  type: string;
-  format: string;
-  description: string;
-  priority: number;
-}
+import { STORED_COLUMNS, storedCells, type Column } from './table-stored.ts';
 
 export interface Table {
   kind: 'Table';
   apiVersion: 'meta.k8s.io/v1';
   metadata: { resourceVersion: string };
-  columnDefinitions?: Column[];
+  columnDefinitions?: readonly Column[];
   rows: {
     cells: unknown[];
     object: { kind: 'PartialObjectMetadata'; apiVersion: 'meta.k8s.io/v1'; metadata: KubeObject['metadata'] };
@@ -64,7 +57,8 @@ const AGE = col(
   'CreationTimestamp is a timestamp representing the server time when this object was created.',
 );
 
-const COLUMNS: Record<ResourceName, Column[]> = {
+const COLUMNS: Record<ResourceName, readonly Column[]> = {
+  ...STORED_COLUMNS,
   pods: [
     NAME,
     col('Ready', 'The aggregate readiness state of this pod for accepting traffic.'),
@@ -119,8 +113,6 @@ const COLUMNS: Record<ResourceName, Column[]> = {
   ],
   statefulsets: [NAME, col('Ready', 'Number of the pod with ready state'), AGE],
   namespaces: [NAME, col('Status', 'The status of the namespace'), AGE],
-  // A CRD without additionalPrinterColumns prints NAME and AGE only.
-  pipelineruns: [NAME, AGE],
 };
 
 type Containers = { containers: { name: string; image: string }[] };
@@ -205,8 +197,8 @@ function cellsOf(resource: ResourceName, obj: KubeObject, nowMs: number): unknow
       return [obj.metadata.name, `${n('readyReplicas')}/${replicas}`, age];
     case 'namespaces':
       return [obj.metadata.name, String(status.phase ?? 'Active'), age];
-    case 'pipelineruns':
-      return [obj.metadata.name, age];
+    default:
+      return storedCells(resource, obj, (t) => since(t, nowMs));
   }
 }
 

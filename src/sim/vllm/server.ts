@@ -114,6 +114,26 @@ const FAULT_TYPES: Record<number, string> = {
   503: 'ServiceUnavailableError',
 };
 
+/** What a broken exporter or a proxy's error page looks like where an exposition was expected. */
+const GARBAGE = Buffer.from(
+  '<html><head><title>502 Bad Gateway</title></head>\n' +
+    'vllm:prefix_cache_queries_total{engine="0" 12 x\n',
+);
+
+/** Waits `ms` with the request open; false when the client left (or the pod closed) meanwhile. */
+function holdOpen(res: http.ServerResponse, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (open: boolean): void => {
+      clearTimeout(timer);
+      res.off('close', onClose);
+      resolve(open);
+    };
+    const onClose = (): void => done(false);
+    const timer = setTimeout(() => done(!res.destroyed), ms);
+    res.once('close', onClose);
+  });
+}
+
 const ROUTES: Record<string, string> = {
   '/health': 'GET',
   '/metrics': 'GET',
@@ -134,7 +154,8 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
     return req.prompt;
   }
 
-  function serveGeneration(req: ParsedRequest, res: http.ServerResponse): void {
+  /** `cut`: drop the connection half-way, as a pod that dies mid-answer (fault injection). */
+  function serveGeneration(req: ParsedRequest, res: http.ServerResponse, cut: boolean): void {
     const wallMs = deps.now();
     const ids = promptIds(req, wallMs);
     const tooLong = checkContextLength(ids.length, req.maxTokens, deps.maxModelLen);
@@ -171,6 +192,7 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
     };
     let started = false;
     let done = false;
+    const cutAt = Math.max(1, Math.floor(total / 2));
     const startStream = (): void => {
       if (started) return;
       started = true;
@@ -188,6 +210,7 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
       onTokens(emitted) {
         // vLLM's first streamed bytes (the role chunk) leave with the first token.
         if (!req.stream || emitted >= total || res.destroyed) return;
+        if (cut && emitted >= cutAt) return void res.destroy();
         startStream();
         const text = takePieces(Math.min(emitted, contentTokens));
         if (text) res.write(chat ? chatChunk(meta, { content: text }) : completionChunk(meta, text));
@@ -195,6 +218,7 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
       onFinish(reason) {
         done = true;
         if (res.destroyed) return;
+        if (cut) return void res.destroy();
         const usage = {
           promptTokens: ids.length,
           completionTokens: total,
@@ -244,7 +268,9 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
     if ('status' in parsed) return sendError(res, parsed);
     const wrongModel = checkModel(json, deps.model);
     if (wrongModel) return sendError(res, wrongModel);
-    serveGeneration(parsed, res);
+    const stallMs = deps.faults?.stallMs?.(path);
+    if (stallMs && !(await holdOpen(res, stallMs))) return;
+    serveGeneration(parsed, res, deps.faults?.cutResponse?.(path) ?? false);
   }
 
   async function handleGet(path: string, res: http.ServerResponse): Promise<void> {
@@ -254,6 +280,13 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
       return void res.end();
     }
     if (path === '/metrics') {
+      const fault = deps.faults?.metricsFault?.();
+      // No answer at all: the scraper's deadline must end the wait; close() drops the socket.
+      if (fault === 'hang') return;
+      if (fault === 'garbage') {
+        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': GARBAGE.length });
+        return void res.end(GARBAGE);
+      }
       const text = await deps.metrics.render(deps.metricsFormat);
       res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
       return void res.end(text);

@@ -313,7 +313,7 @@ describe('failures', () => {
     const url = `http://127.0.0.1:${port}`;
     const out = join(dir, 'r.jsonl');
     const run = await runCli(['ramp-load', ...workload(url), '--stages', '2x10', '--out', out]);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n').at(-1)).toBe(
       `kv-cache-bench ramp-load: cannot reach gateway ${url}: ECONNREFUSED (check --gateway-url)`,
     );

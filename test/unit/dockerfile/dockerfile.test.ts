@@ -165,7 +165,8 @@ describe('Dockerfile', () => {
   it('serves every Tekton step and the nightly CronJob with command/args alone, no shell', () => {
     const files = [
       ...readdirSync(join(ROOT, 'tasks'), { withFileTypes: true })
-        .filter((d) => d.isDirectory())
+        // kv-cache-build-image builds this image (git and buildah steps): it does not run in it.
+        .filter((d) => d.isDirectory() && d.name !== 'kv-cache-build-image')
         .flatMap((d) => filesUnder(posix.join('tasks', d.name)).filter((f) => f.endsWith('.yaml'))),
       'triggers/cronjob.yaml',
     ];

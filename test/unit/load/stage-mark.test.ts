@@ -1,4 +1,4 @@
-import { RunFailed, TargetError } from '../../../src/errors.ts';
+import { RunFailed, UsageError } from '../../../src/errors.ts';
 import { RunGuard } from '../../../src/load/guard.ts';
 import { encodeHistogram, newHistogram, recordMs } from '../../../src/load/histogram.ts';
 import type { StagePartial } from '../../../src/load/runner.ts';
@@ -216,7 +216,7 @@ describe('run guard', () => {
     expect(guard.observe(rec('ECONNREFUSED: connect'), 'ECONNREFUSED')).toBeUndefined();
     expect(guard.observe(rec('ECONNREFUSED: connect'), 'ECONNREFUSED')).toBeUndefined();
     const stop = guard.observe(rec('ECONNREFUSED: connect'), 'ECONNREFUSED');
-    expect(stop).toBeInstanceOf(TargetError);
+    expect(stop).toBeInstanceOf(UsageError);
     expect(stop?.message).toBe('cannot reach gateway http://127.0.0.1:9: ECONNREFUSED (check --gateway-url)');
   });
 

@@ -29,6 +29,19 @@ export function readYaml(path: string): YamlFile {
 
 export const CATALOG_DIRS = ['tasks', 'pipelines', 'pipelineruns', 'triggers', 'rbac'] as const;
 
+/**
+ * The in-cluster image build (issue #11): installed on its own (not by `kubectl apply -k .`), run as
+ * OpenShift Pipelines' `pipeline` ServiceAccount, with git and buildah steps instead of the CLI.
+ * test/unit/release/build-image-pipeline.test.ts holds it to its own conventions.
+ */
+export const IMAGE_BUILD = {
+  task: 'kv-cache-build-image',
+  pipeline: 'kv-cache-build-image',
+  run: 'pipelineruns/kv-cache-build-image-pipelinerun.yaml',
+  serviceAccount: 'pipeline',
+  doc: 'docs/INSTALL-CLUSTER.md',
+} as const;
+
 export function allYaml(): YamlFile[] {
   return [...CATALOG_DIRS.flatMap(listYaml), 'kustomization.yaml'].map(readYaml);
 }

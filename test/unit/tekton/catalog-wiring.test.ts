@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseDocuments } from '../../../src/tekton/catalog.ts';
 import { specType } from '../../../src/tekton/params.ts';
 import type { Pipeline, PipelineRun, Task } from '../../../src/tekton/types.ts';
-import { pipelineFiles, pipelineRunFiles, readYaml, ROOT, taskFiles } from './catalog-files.ts';
+import { IMAGE_BUILD, pipelineFiles, pipelineRunFiles, readYaml, ROOT, taskFiles } from './catalog-files.ts';
 
 interface CronJob {
   spec: {
@@ -53,8 +53,9 @@ describe('kubectl apply -k .', () => {
   it('installs every Task, Pipeline and the RBAC into one namespace, nothing cluster-scoped', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
-        ...[...tasks.keys()].map((n) => `Task/${n}`),
-        ...[...pipelines.keys()].map((n) => `Pipeline/${n}`),
+        // The image build is installed on its own (docs/INSTALL-CLUSTER.md).
+        ...[...tasks.keys()].filter((n) => n !== IMAGE_BUILD.task).map((n) => `Task/${n}`),
+        ...[...pipelines.keys()].filter((n) => n !== IMAGE_BUILD.pipeline).map((n) => `Pipeline/${n}`),
         'Role/kv-cache-bench',
         'RoleBinding/kv-cache-bench',
         'ServiceAccount/kv-cache-bench',
@@ -97,12 +98,13 @@ describe('PipelineRuns', () => {
       'pipelineruns/cache-ramp-pipelinerun.yaml',
       'pipelineruns/cache-ramp-stepwise-pipelinerun.yaml',
       'pipelineruns/cache-restart-ramp-pipelinerun.yaml',
+      IMAGE_BUILD.run,
     ]);
   });
 
   it.each(runs.map((r) => [r.path, r.run] as const))(
     '%s names its Pipeline, its params, its workspaces and the ServiceAccount',
-    (_path, run) => {
+    (path, run) => {
       const pipeline = pipelines.get(run.spec.pipelineRef?.name ?? '') as Pipeline;
       expect(pipeline?.metadata.name).toBe(run.spec.pipelineRef?.name);
       expect(run.metadata.generateName).toMatch(/-run-$/);
@@ -114,7 +116,9 @@ describe('PipelineRuns', () => {
       const bound = new Set((run.spec.workspaces ?? []).map((w) => w.name));
       for (const w of pipeline.spec.workspaces ?? [])
         if (!w.optional) expect([w.name, bound.has(w.name)]).toEqual([w.name, true]);
-      expect(run.spec.taskRunTemplate?.serviceAccountName).toBe('kv-cache-bench');
+      expect(run.spec.taskRunTemplate?.serviceAccountName).toBe(
+        path === IMAGE_BUILD.run ? IMAGE_BUILD.serviceAccount : 'kv-cache-bench',
+      );
     },
   );
 
@@ -304,8 +308,10 @@ describe('READMEs', () => {
 
   it('docs/TEKTON-AUTOMATION.md and triggers/README.md explain every Pipeline, PipelineRun and the schedule', () => {
     const doc = readFileSync(join(ROOT, 'docs/TEKTON-AUTOMATION.md'), 'utf8');
-    for (const name of pipelines.keys()) expect(doc).toContain(name);
-    for (const r of runs) expect(doc).toContain(r.path);
+    const install = readFileSync(join(ROOT, IMAGE_BUILD.doc), 'utf8');
+    for (const name of pipelines.keys())
+      expect(name === IMAGE_BUILD.pipeline ? install : doc).toContain(name);
+    for (const r of runs) expect(r.path === IMAGE_BUILD.run ? install : doc).toContain(r.path);
     const triggers = readFileSync(join(ROOT, 'triggers/README.md'), 'utf8');
     const cron = readYaml('triggers/cronjob.yaml').docs[0] as { spec: { schedule: string } };
     expect(triggers).toContain(cron.spec.schedule);
