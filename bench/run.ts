@@ -9,7 +9,7 @@
 // figures next to targets, and writes bench/results.json (soak: bench/soak-results.json). Figures, not asserts.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clockResolution } from './clock.ts';
 import { benchReportScale } from './report-scale.ts';
@@ -18,6 +18,7 @@ import { benchSoak } from './soak.ts';
 import { benchRows, clockLines, renderTable, type BenchResults } from './table.ts';
 import { benchThroughput } from './throughput.ts';
 import { benchTtft, type Placement } from './ttft.ts';
+import { CLI, REPO } from './tools.ts';
 
 const SECTIONS = ['throughput', 'ttft', 'report', 'scrape'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -97,6 +98,7 @@ try {
         cpuModel: cpus()[0]?.model ?? '?',
         node: process.version,
         loadAverageBefore: round2(loadavg()),
+        cli: relative(REPO, CLI),
       },
       clock: twoCpus ? [await clockResolution(0), await clockResolution(1)] : [await clockResolution(0)],
     };

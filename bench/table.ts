@@ -13,6 +13,8 @@ export interface BenchResults {
     node: string;
     loadAverageBefore: number[];
     loadAverageAfter?: number[];
+    /** the CLI entry the bench ran: dist (built) or src (type stripping) */
+    cli: string;
   };
   clock: ClockResolution[];
   throughput?: ThroughputResult;
@@ -157,7 +159,7 @@ export function clockLines(r: BenchResults): string[] {
     .join('; ');
   const load = (l: number[] | undefined): string => (l ? l.map((v) => v.toFixed(2)).join(' ') : '?');
   return [
-    `machine: ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average before ${load(r.machine.loadAverageBefore)}, after ${load(r.machine.loadAverageAfter)}`,
+    `machine: ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average before ${load(r.machine.loadAverageBefore)}, after ${load(r.machine.loadAverageAfter)}; CLI ${r.machine.cli}`,
     `clock: ${c}`,
   ];
 }

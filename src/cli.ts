@@ -57,8 +57,27 @@ function buildParser(
   return parser;
 }
 
+/**
+ * `--timeout -5s` reaches yargs as the short flags -5 and -s ("Unknown arguments: 5, s"): name the flag
+ * and the negative value instead. Plain negative numbers (`--sessions -5`) are values to yargs already.
+ */
+function negativeValue(argv: readonly string[]): UsageError | undefined {
+  for (let i = 0; i + 1 < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = argv[i + 1] as string;
+    if (/^--[a-z][-a-z]*$/.test(flag) && /^-\d/.test(value) && !/^-\d+(\.\d+)?$/.test(value))
+      return new UsageError(`${flag} ${value} is negative (give a positive value, e.g. 30s)`);
+  }
+  return undefined;
+}
+
 export async function main(argv: string[], io: Io): Promise<number> {
   let chosen: { cmd: CommandModule; args: Record<string, unknown> } | undefined;
+  const negative = negativeValue(argv);
+  if (negative) {
+    io.stderr.write(`kv-cache-bench: ${negative.message}\n`);
+    return negative.exitCode;
+  }
   try {
     await buildParser(argv, (cmd, args) => {
       chosen = { cmd, args };

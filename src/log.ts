@@ -5,11 +5,18 @@ import type { Writable } from 'node:stream';
 
 export const REDACT_PATHS = [
   'apiKey',
+  '*.apiKey',
+  'authorization',
+  '*.authorization',
   'headers.authorization',
   'headers.Authorization',
   '*.headers.authorization',
+  '*.headers.Authorization',
   'req.headers.authorization',
   'token',
+  '*.token',
+  'bearerToken',
+  '*.bearerToken',
 ];
 
 export function createLogger(level: string, stream: Writable): Logger {

@@ -139,10 +139,11 @@ export interface Report {
     balance: number | null;
     hotSpot: boolean;
   };
-  requests: { total: number; errors: number };
+  /** throughputRps: measured requests over the measured stages' wall time (absent without stage marks). */
+  requests: { total: number; errors: number; throughputRps?: number };
   latency: { ttftMs: Percentiles; e2eMs: Percentiles };
   stages: StageReport[];
-  baseline?: { policy: string; hitRate: number | null; ttftMs: Percentiles };
+  baseline?: { policy: string; hitRate: number | null; ttftMs: Percentiles; throughputRps?: number };
   warnings: string[];
   gates: Gate[];
 }

@@ -36,7 +36,9 @@ export function buildReport(inputs: ReportInputs): Report {
   const upper = run ? upperBound(run.tokens) : null;
   const fromUsage = run ? usageHitRate(run.tokens) : undefined;
   // Pods whose counters do not cover the whole run: what they counted before a restart (or at all) is lost.
-  const partial = deltas.pods.filter((p) => p.restarted || p.gone || p.error !== undefined).map((p) => p.name);
+  const partial = deltas.pods
+    .filter((p) => p.restarted || p.gone || p.error !== undefined)
+    .map((p) => p.name);
   if (!run) warnings.push('no request records given (--records): no upper bound, latency or error rate');
   else {
     crossCheck(delta, run, upper, partial, warnings);
@@ -112,7 +114,11 @@ export function buildReport(inputs: ReportInputs): Report {
     },
     pods,
     stickiness: assessed.stickiness,
-    requests: { total: run?.measured ?? 0, errors: run?.measuredErrors ?? 0 },
+    requests: {
+      total: run?.measured ?? 0,
+      errors: run?.measuredErrors ?? 0,
+      ...throughputOf(run?.measured ?? 0, marks),
+    },
     latency: { ttftMs: ttft.percentiles(), e2eMs: e2e.percentiles() },
     stages,
     ...(inputs.baseline ? { baseline: inputs.baseline } : {}),
@@ -213,4 +219,12 @@ function stageReports(marks: readonly StageMark[], run: RunAggregate | undefined
     }
   }
   return [...byStage.values()].sort((a, b) => a.stage - b.stage);
+}
+
+/** Measured requests over the wall time from the first stage's start to the last stage's end. */
+function throughputOf(requests: number, marks: readonly StageMark[]): { throughputRps?: number } {
+  if (marks.length === 0 || requests === 0) return {};
+  const start = Math.min(...marks.map((m) => m.startMs));
+  const end = Math.max(...marks.map((m) => m.endMs));
+  return end > start ? { throughputRps: Math.round((requests * 1000 * 100) / (end - start)) / 100 } : {};
 }

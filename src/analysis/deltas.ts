@@ -115,7 +115,7 @@ export function deltaByPod(before: Snapshot, after: Snapshot): DeltaResult {
     }
     if (delta.restarted)
       warnings.push(
-        `pod ${a.name} restarted between the snapshots: its counters since the restart are counted`,
+        `pod ${a.name} restarted between the snapshots (its counters were reset): only what it counted since the restart is in the hit rate, what it served before is lost`,
       );
     pods.push(delta);
   }

@@ -119,7 +119,10 @@ export const demoCommand: CommandModule = {
         },
         io,
       );
-      if (opts.baselineUrl) writeLine(io.stderr, `demo: comparing with a ${compare} gateway`);
+      if (opts.baselineUrl && compare) {
+        opts.baselinePolicy = compare;
+        writeLine(io.stderr, `demo: comparing with a ${compare} gateway`);
+      }
       const outcome = await runFlow(opts, io);
       return outcome.exitCode;
     } finally {

@@ -1,6 +1,7 @@
 // Flag groups shared by several commands (../shared/DESIGN.md, "Command-line contract"). Light module:
 // no heavy imports, so `--help` and start-up stay fast.
 import type { Options } from 'yargs';
+import { checkNamespace, checkSelector } from '../kube/selector.ts';
 
 export type FlagSet = Record<string, Options>;
 
@@ -18,8 +19,19 @@ export const commonFlags: FlagSet = {
 };
 
 export const kubeFlags: FlagSet = {
-  namespace: { type: 'string', default: DEFAULT_NAMESPACE, describe: 'namespace of the vLLM decode pods' },
-  selector: { type: 'string', default: DEFAULT_SELECTOR, describe: 'label selector of the vLLM decode pods' },
+  // Checked as they are parsed: a bad name or selector is bad input before any request is sent.
+  namespace: {
+    type: 'string',
+    default: DEFAULT_NAMESPACE,
+    describe: 'namespace of the vLLM decode pods',
+    coerce: (v: unknown) => checkNamespace(String(v)),
+  },
+  selector: {
+    type: 'string',
+    default: DEFAULT_SELECTOR,
+    describe: 'label selector of the vLLM decode pods',
+    coerce: (v: unknown) => checkSelector(String(v)),
+  },
   kubeconfig: {
     type: 'string',
     describe: 'kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)',

@@ -20,6 +20,8 @@ export interface RunFlowOptions {
   maxErrorRate: number;
   baselineDir?: string;
   baselineUrl?: string;
+  /** What the baseline route is, for the report (default: its URL). */
+  baselinePolicy?: string;
   pushgatewayUrl?: string;
   /** vLLM updates its counters a few ms after each engine step: scrape after a short pause (research §1.1). */
   settleMs: number;
@@ -110,7 +112,14 @@ export async function runFlow(opts: RunFlowOptions, io: Io): Promise<FlowOutcome
     // inherits the other's cache.
     writeLine(io.stderr, `baseline pass through ${opts.baselineUrl}`);
     const b = await measure(opts, opts.baselineUrl, join(opts.outDir, 'baseline'), io);
-    baseline = { policy: opts.baselineUrl, hitRate: b.report.hitRate.delta, ttftMs: b.report.latency.ttftMs };
+    baseline = {
+      policy: opts.baselinePolicy ?? opts.baselineUrl,
+      hitRate: b.report.hitRate.delta,
+      ttftMs: b.report.latency.ttftMs,
+      ...(b.report.requests.throughputRps !== undefined
+        ? { throughputRps: b.report.requests.throughputRps }
+        : {}),
+    };
   }
   const outcome = await measure(opts, opts.load.gatewayUrl, opts.outDir, io, baseline);
   writeLine(io.stderr, `out dir: ${opts.outDir}`);

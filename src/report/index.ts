@@ -87,7 +87,12 @@ async function readBaseline(dir: string): Promise<Report['baseline']> {
     throw new UsageError(`--baseline ${file} is not a kv-cache-bench report.json`);
   // report.json does not name its routing policy; the flow's out dirs do (…/round-robin), so the folder does.
   const policy = typeof json.policy === 'string' ? json.policy : basename(resolve(dir));
-  return { policy, hitRate: json.hitRate.delta ?? null, ttftMs: json.latency.ttftMs };
+  return {
+    policy,
+    hitRate: json.hitRate.delta ?? null,
+    ttftMs: json.latency.ttftMs,
+    ...(json.requests?.throughputRps !== undefined ? { throughputRps: json.requests.throughputRps } : {}),
+  };
 }
 
 export async function buildAndWriteReport(

@@ -133,6 +133,7 @@ export function renderMarkdown(report: Report): string {
           ['TTFT p50 ms', ms(lat.ttftMs.p50), ms(b.ttftMs.p50)],
           ['TTFT p95 ms', ms(lat.ttftMs.p95), ms(b.ttftMs.p95)],
           ['TTFT p99 ms', ms(lat.ttftMs.p99), ms(b.ttftMs.p99)],
+          ['throughput req/s', rps(report.requests.throughputRps), rps(b.throughputRps)],
         ],
         ['l', 'r', 'r'],
       ),
@@ -143,4 +144,8 @@ export function renderMarkdown(report: Report): string {
     out.push('## Warnings', '', ...report.warnings.map((w) => `- ${w}`), '');
   }
   return out.join('\n');
+}
+
+function rps(value: number | undefined): string {
+  return value === undefined ? 'n/a' : value.toFixed(1);
 }

@@ -89,7 +89,9 @@ export function renderText(report: Report): string {
           ['', 'this run', 'baseline'],
           ['delta hit rate', pct(hr.delta), pct(b.hitRate)],
           ['TTFT p50 ms', ms(report.latency.ttftMs.p50), ms(b.ttftMs.p50)],
+          ['TTFT p95 ms', ms(report.latency.ttftMs.p95), ms(b.ttftMs.p95)],
           ['TTFT p99 ms', ms(report.latency.ttftMs.p99), ms(b.ttftMs.p99)],
+          ['throughput req/s', rps(report.requests.throughputRps), rps(b.throughputRps)],
         ],
         ['l', 'r', 'r'],
       ),
@@ -117,4 +119,8 @@ export function renderText(report: Report): string {
   }
   out.push(`VERDICT: ${report.verdict}`);
   return `${out.join('\n')}\n`;
+}
+
+function rps(value: number | undefined): string {
+  return value === undefined ? 'n/a' : value.toFixed(1);
 }

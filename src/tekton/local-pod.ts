@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapPaths, type Mount } from './local-paths.ts';
-import type { StepStatus, TaskRunStatus } from './types.ts';
+import type { ParamValue, StepStatus, TaskRunStatus } from './types.ts';
 import {
   RESULTS_DIR,
   SCRIPTS_DIR,
@@ -53,6 +53,8 @@ export interface TaskRunTarget {
   timeoutText?: string;
   signal?: AbortSignal;
   retryCount: number;
+  /** The TaskRun's params as its spec lists them (after substitution). */
+  params?: Record<string, ParamValue>;
 }
 
 const KILL_GRACE_MS = 5000;

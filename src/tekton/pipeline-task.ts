@@ -191,6 +191,7 @@ async function runOneTaskRun(
       ...(taskTimeoutMs ? { deadline: local.now() + taskTimeoutMs, timeoutText: pt.timeout } : {}),
       signal: ctx.signal,
       retryCount: retry,
+      params,
     };
     if (run.dryRun) {
       const condition: Condition = {
