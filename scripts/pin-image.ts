@@ -9,7 +9,7 @@
 // Tasks and Pipelines are read back and checked. Step images stay `$(params.image)`: Tekton fills them
 // from the default. A `latest` tag, a missing tag or a missing digest is refused: the Tasks must run
 // the exact image a release built.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isScalar, parseAllDocuments, Scalar, visit, type Document } from 'yaml';
@@ -114,13 +114,16 @@ export function rewriteText(text: string, from: ReadonlySet<string>, to: string)
 
 /** The files a release rewrites, relative to the repository root. */
 export function catalogFiles(root: string): { yaml: string[]; markdown: string[] } {
+  // A folder or file that is not there (a partial copy of the catalog) has nothing to rewrite.
   const list = (dir: string, recursive: boolean) =>
-    readdirSync(join(root, dir), { recursive, encoding: 'utf8' }).map((f) => join(dir, f));
+    existsSync(join(root, dir))
+      ? readdirSync(join(root, dir), { recursive, encoding: 'utf8' }).map((f) => join(dir, f))
+      : [];
   const yaml = [...list('tasks', true), ...list('pipelines', false), ...list('pipelineruns', false), ...list('triggers', false)]
     .filter((f) => f.endsWith('.yaml'))
     .sort();
   const markdown = [...list('tasks', true), ...list('triggers', false), ...list('docs', false), 'README.md']
-    .filter((f) => f.endsWith('.md'))
+    .filter((f) => f.endsWith('.md') && existsSync(join(root, f)))
     .sort();
   return { yaml, markdown };
 }

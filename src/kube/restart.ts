@@ -91,6 +91,7 @@ export async function restartPods(kube: PodControl, opts: RestartOptions): Promi
         },
         ac.signal,
       );
+      if (!ac.signal.aborted) opts.onProgress?.('restart-pods: the API server ended the watch; re-listing');
     } catch (err) {
       // Re-watching cannot help without the permission (or with a token the server rejects).
       if (err instanceof TargetError && (err.status === 401 || err.status === 403)) throw err;

@@ -1,6 +1,7 @@
-// One chat request over undici (a keep-alive Pool sized for the concurrency; not fetch, whose extra
-// layers cost CPU at high rates): send, time the first content and the end, read usage, turn every
-// failure into a short one-line error. Timing uses performance.now() (monotonic).
+// One chat request over undici (a keep-alive Pool sized for the concurrency, driven through its dispatch
+// API: not fetch or request(), whose extra layers cost CPU at high rates — see exchange.ts): send, time
+// the first content and the end, read usage, turn every failure into a short one-line error. Timing
+// uses performance.now() (monotonic).
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { PreparedTurn } from '../workload/sessions.ts';
@@ -13,6 +14,7 @@ import {
   type Usage,
 } from './chat-response.ts';
 import { headerValue, podFromSessionToken, SESSION_TOKEN_HEADER } from './served-by.ts';
+import { startExchange, type ResponseHeaders } from './exchange.ts';
 import { SseParser } from './sse.ts';
 
 export interface ChatClientOptions {
@@ -104,18 +106,6 @@ export class ChatClient implements ChatTransport {
   }
 
   async send(turn: PreparedTurn, signal: AbortSignal): Promise<ChatOutcome> {
-    // One controller per request, aborted by the run's stop signal or by the timeout. Not
-    // AbortSignal.any([signal, timeout]): every composite stays registered on the run-long stop signal
-    // (nodejs/node#55351, #64476), ~10 µs each and young-generation GC pauses of 30–40 ms at 2k req/s.
-    const abort = new AbortController();
-    let timedOut = false;
-    const onStop = (): void => abort.abort();
-    if (signal.aborted) abort.abort();
-    else signal.addEventListener('abort', onStop, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.opts.requestTimeoutMs);
     const t0 = performance.now();
     let clamped = 0;
     const since = (): number => {
@@ -129,40 +119,68 @@ export class ChatClient implements ChatTransport {
       e2eMs: since(),
       clampedDurations: clamped,
     });
+    if (signal.aborted)
+      return outcome({ status: 0, aborted: true, ttftMs: null, content: null, usage: null });
     let status = 0;
+    let statusText = '';
+    let headers: ResponseHeaders = {};
     let ttftMs: number | null = null;
+    let reader: BodyReader | undefined;
+    const exchange = startExchange(
+      this.pool,
+      { path: this.path, method: 'POST', headers: this.headers(turn), body: this.body(turn) },
+      {
+        onStart: (s, h, text) => {
+          status = s;
+          headers = h;
+          statusText = text;
+          reader =
+            s < 200 || s >= 300
+              ? new ErrorBodyReader()
+              : this.opts.stream
+                ? new StreamReader(() => (ttftMs = since()))
+                : new JsonReader();
+        },
+        onData: (chunk) => {
+          if (reader?.push(chunk) === false) exchange.abort(ERROR_BODY_CUT);
+        },
+      },
+    );
+    // The run's stop signal and the timeout end the exchange directly: no AbortSignal.any per request
+    // (each composite stays registered on the run-long stop signal: nodejs/node#55351, #64476).
+    let timedOut = false;
+    const onStop = (): void => exchange.abort(new Error('stopped'));
+    signal.addEventListener('abort', onStop, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      exchange.abort(new Error('timeout'));
+    }, this.opts.requestTimeoutMs);
     try {
-      const res = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers: this.headers(turn),
-        body: this.body(turn),
-        signal: abort.signal,
-      });
-      status = res.statusCode;
-      if (status < 200 || status >= 300) {
-        const error = oneLine(
-          `HTTP ${status}: ${(await readErrorBody(res.body)) || res.statusText || 'no body'}`,
-        );
+      let trailers: ResponseHeaders = {};
+      try {
+        trailers = await exchange.done;
+      } catch (err) {
+        if (err !== ERROR_BODY_CUT) throw err;
+      }
+      if (reader instanceof ErrorBodyReader) {
+        const error = oneLine(`HTTP ${status}: ${reader.message() || statusText || 'no body'}`);
         return outcome({
           status,
           error,
           ttftMs: null,
           content: null,
           usage: null,
-          ...this.routing(res.headers, {}),
+          ...this.routing(headers, {}),
         });
       }
-      const answer = this.opts.stream
-        ? await readStream(res.body, () => (ttftMs = since()))
-        : await readJson(res.body);
+      const answer = (reader as StreamReader | JsonReader).finish();
       return outcome({
         status,
         ttftMs,
         content: answer.error === undefined ? answer.content : null,
         usage: answer.usage,
         ...(answer.error !== undefined ? { error: answer.error } : {}),
-        ...this.routing(res.headers, res.trailers),
+        ...this.routing(headers, trailers),
       });
     } catch (err) {
       if (signal.aborted) return outcome({ status, aborted: true, ttftMs, content: null, usage: null });
@@ -177,8 +195,8 @@ export class ChatClient implements ChatTransport {
   }
 
   private routing(
-    headers: Record<string, string | string[] | undefined>,
-    trailers: Record<string, string | undefined>,
+    headers: ResponseHeaders,
+    trailers: ResponseHeaders,
   ): { sessionToken?: string; servedBy?: string } {
     // llm-d writes the token at end of stream in current versions: look in trailers too (research §8).
     const sessionToken =
@@ -205,35 +223,68 @@ interface Answer {
   error?: string;
 }
 
-/** Reads an SSE answer to its end (trailers come after it); calls onFirstContent when content starts. */
-async function readStream(body: AsyncIterable<unknown>, onFirstContent: () => void): Promise<Answer> {
-  const parser = new SseParser();
-  const state = newStreamState();
-  for await (const chunk of body) {
-    for (const data of parser.push(chunk as Buffer)) if (applyStreamEvent(state, data)) onFirstContent();
-  }
-  for (const data of parser.end()) if (applyStreamEvent(state, data)) onFirstContent();
-  const error = state.error ?? (state.done ? undefined : 'stream ended before [DONE]');
-  return { content: state.content, usage: state.usage, ...(error !== undefined ? { error } : {}) };
+/** What a response body is read into, chunk by chunk; push() returns false to stop reading. */
+interface BodyReader {
+  push(chunk: Buffer): boolean;
 }
 
-async function readJson(body: { text(): Promise<string> }): Promise<Answer> {
-  const text = await body.text();
-  try {
-    const parsed = parseCompletion(JSON.parse(text));
-    return 'error' in parsed ? { content: '', usage: null, error: oneLine(parsed.error) } : parsed;
-  } catch {
-    return { content: '', usage: null, error: oneLine(`unreadable response body: ${text.slice(0, 80)}`) };
+/** An SSE answer; calls onFirstContent when the first chunk with content arrives. */
+class StreamReader implements BodyReader {
+  private readonly parser = new SseParser();
+  private readonly state = newStreamState();
+  private readonly onFirstContent: () => void;
+  constructor(onFirstContent: () => void) {
+    this.onFirstContent = onFirstContent;
+  }
+  push(chunk: Buffer): boolean {
+    for (const data of this.parser.push(chunk)) if (applyStreamEvent(this.state, data)) this.onFirstContent();
+    return true;
+  }
+  finish(): Answer {
+    for (const data of this.parser.end()) if (applyStreamEvent(this.state, data)) this.onFirstContent();
+    const state = this.state;
+    const error = state.error ?? (state.done ? undefined : 'stream ended before [DONE]');
+    return { content: state.content, usage: state.usage, ...(error !== undefined ? { error } : {}) };
   }
 }
 
-/** The message of an error response: the JSON error's message, else the text. */
-async function readErrorBody(body: AsyncIterable<unknown> & { destroy(): unknown }): Promise<string> {
-  const text = await readLimited(body);
-  try {
-    return errorMessageOf(JSON.parse(text)) ?? text;
-  } catch {
-    return text;
+/** A non-streamed chat completion. */
+class JsonReader implements BodyReader {
+  private readonly chunks: Buffer[] = [];
+  push(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+  finish(): Answer {
+    const text = Buffer.concat(this.chunks).toString('utf8');
+    try {
+      const parsed = parseCompletion(JSON.parse(text));
+      return 'error' in parsed ? { content: '', usage: null, error: oneLine(parsed.error) } : parsed;
+    } catch {
+      return { content: '', usage: null, error: oneLine(`unreadable response body: ${text.slice(0, 80)}`) };
+    }
+  }
+}
+
+/** Ends an error response's body once MAX_ERROR_BODY_BYTES are in: the message is at its start. */
+const ERROR_BODY_CUT = new Error('error body cut at its limit');
+
+/** An error response: the JSON error's message, else the text, from its first MAX_ERROR_BODY_BYTES. */
+class ErrorBodyReader implements BodyReader {
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+  push(chunk: Buffer): boolean {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    return this.size < MAX_ERROR_BODY_BYTES;
+  }
+  message(): string {
+    const text = Buffer.concat(this.parts).toString('utf8').slice(0, MAX_ERROR_BODY_BYTES);
+    try {
+      return errorMessageOf(JSON.parse(text)) ?? text;
+    } catch {
+      return text;
+    }
   }
 }
 
@@ -252,21 +303,6 @@ function describeFailure(err: unknown, status: number): { error: string; errorCo
       : `stream ended before [DONE] (connection dropped: ${e.message})`,
   );
   return code !== undefined ? { error, errorCode: code } : { error };
-}
-
-async function readLimited(body: AsyncIterable<unknown> & { destroy(): unknown }): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    parts.push(buf);
-    size += buf.length;
-    if (size >= MAX_ERROR_BODY_BYTES) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(parts).toString('utf8').slice(0, MAX_ERROR_BODY_BYTES);
 }
 
 export function formatMs(ms: number): string {

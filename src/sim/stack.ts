@@ -14,8 +14,10 @@ import { mulberry32 } from './gateway/prng.ts';
 import { startGateway, type GatewayHandle } from './gateway/server.ts';
 import { createCluster, type SimCluster } from './kube-api/cluster.ts';
 import { writeKubeconfig } from './kube-api/kubeconfig.ts';
-import { Rbac } from './kube-api/rbac.ts';
+import { bindRbacToStore, Rbac } from './kube-api/rbac.ts';
 import { startKubeApi, type KubeApiServer } from './kube-api/server.ts';
+import { putApiService, putGatewayService } from './kube-api/services.ts';
+import { TektonController } from './tekton/controller.ts';
 import { startVllmPod } from './vllm/pod.ts';
 
 /**
@@ -65,6 +67,12 @@ export interface StackOptions {
   faults?: string | readonly string[];
   /** the gateway requires `Authorization: Bearer <apiKey>` on the OpenAI routes */
   apiKey?: string;
+  /**
+   * Run PipelineRuns created through the API with the local Tekton executor (src/sim/tekton): steps are
+   * local processes of the CLI that see the cluster as a pod does (in-cluster API over HTTPS, Services
+   * by their cluster DNS names).
+   */
+  tekton?: boolean;
 }
 
 export interface StackHandle {
@@ -86,6 +94,8 @@ export interface StackHandle {
   readonly token?: string;
   /** fault injection at run time: `stack.faults.set('cut-stream=10%')`, `stack.faults.clear()` */
   readonly faults: FaultInjector;
+  /** with `tekton`: the HTTPS address pods (PipelineRun steps) reach the API at */
+  readonly inClusterUrl?: string;
   close(): Promise<void>;
 }
 
@@ -113,6 +123,34 @@ function adminRbac(token: string): Rbac {
   rbac.load(docs.map((d) => JSON.stringify(d)).join('\n---\n'));
   rbac.addToken(token, { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
   return rbac;
+}
+
+/**
+ * Pods reach the API over HTTPS (client-node's in-cluster config): the --tls server itself, or a second
+ * HTTPS listener on the same cluster when the kubeconfig's is plain HTTP. Returns that address.
+ */
+async function startTekton(
+  cluster: SimCluster,
+  kubeApi: KubeApiServer,
+  rbac: Rbac | undefined,
+  closers: (() => Promise<void>)[],
+  log: Logger | undefined,
+): Promise<string> {
+  let api = kubeApi;
+  if (!kubeApi.certificate) {
+    api = await startKubeApi({ cluster, tls: true, logger: log });
+    closers.push(() => api.close());
+  }
+  putApiService(cluster, api.port);
+  const controller = new TektonController({
+    cluster,
+    api: { port: api.port, ca: api.certificate ?? '' },
+    rbac,
+    logger: log,
+  });
+  controller.start();
+  closers.push(() => controller.close());
+  return api.url;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<StackHandle> {
@@ -182,6 +220,11 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
     });
     closers.push(() => kubeApi.close());
     await writeKubeconfig(kubeconfigPath, kubeApi.url, token, { namespace });
+    // The authorizer follows the Roles and RoleBindings created through the API (`kubectl apply -k .`).
+    if (rbac) {
+      const unbind = bindRbacToStore(rbac, cluster.store);
+      closers.push(async () => unbind());
+    }
 
     const gatewayOptions = {
       endpoints: cluster,
@@ -202,6 +245,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       ? await startGateway({ ...gatewayOptions, policy: opts.baselinePolicy })
       : undefined;
     if (baseline) closers.push(() => baseline.close());
+    putGatewayService(cluster, gateway.port);
+    const inCluster = opts.tekton ? await startTekton(cluster, kubeApi, rbac, closers, log) : undefined;
 
     await cluster.whenReady(readyDelayMs + 60_000);
     // Timed faults (kill-pod-after, delete-pod-after) count from here.
@@ -209,7 +254,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       podNames: () =>
         cluster.store
           .list('pods', namespace)
-          .filter((p) => !p.metadata.deletionTimestamp)
+          // The decode pods only: TaskRun pods share the namespace.
+          .filter((p) => !p.metadata.deletionTimestamp && p.metadata.labels?.['llm-d.ai/role'] === 'decode')
           .map((p) => p.metadata.name)
           .sort(),
       killPod: (name) => cluster.killPod(name),
@@ -237,6 +283,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       rbac,
       token,
       faults,
+      inClusterUrl: inCluster,
       close: closeAll,
     };
   } catch (err) {

@@ -182,7 +182,7 @@ function terminated(step: StepStatus, fallbackAt: string): Record<string, unknow
   };
 }
 
-type Draft = { status?: unknown };
+type Draft = { status?: unknown; [key: string]: unknown };
 type ContainerStatus = { name: string; state: Record<string, unknown>; ready: boolean; started: boolean };
 type StepState = { name: string; container: string; [k: string]: unknown };
 
