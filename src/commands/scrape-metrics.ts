@@ -2,9 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CommandModule } from '../cli.ts';
-import { UsageError } from '../errors.ts';
 import { writeLine } from '../io.ts';
-import type { ScrapeVia } from '../types.ts';
 import { DEFAULT_MODEL, kubeFlags, scrapeFlags } from './flags.ts';
 
 export const scrapeMetricsCommand: CommandModule = {
@@ -26,38 +24,11 @@ export const scrapeMetricsCommand: CommandModule = {
     out: { type: 'string', demandOption: true, describe: 'write the snapshot JSON here' },
   },
   async run(args, io) {
-    const via = String(args.via) as ScrapeVia;
-    const urls =
-      typeof args.urls === 'string'
-        ? args.urls
-            .split(',')
-            .map((u) => u.trim())
-            .filter(Boolean)
-        : undefined;
-    if (urls && via !== 'urls')
-      throw new UsageError(`--urls is only read with --via urls (got --via ${via})`);
-    const port = args['metrics-port'] as number | undefined;
-    if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
-      throw new UsageError(`--metrics-port ${String(port)} is not a port number (1-65535)`);
-    }
+    const { parseSnapshotArgs } = await import('./snapshot-args.ts');
+    const opts = { ...parseSnapshotArgs(args, String(args.model)), label: String(args.label) };
     const out = String(args.out);
     const { takeSnapshotWith } = await import('../metrics/take-snapshot.ts');
-    const snapshot = await takeSnapshotWith(
-      {
-        via,
-        namespace: String(args.namespace),
-        selector: String(args.selector),
-        ...(args.kubeconfig !== undefined ? { kubeconfig: String(args.kubeconfig) } : {}),
-        ...(urls ? { urls } : {}),
-        ...(port !== undefined ? { metricsPort: port } : {}),
-        ...(args['prometheus-url'] !== undefined ? { prometheusUrl: String(args['prometheus-url']) } : {}),
-        ...(args['token-file'] !== undefined ? { tokenFile: String(args['token-file']) } : {}),
-        model: String(args.model),
-        label: String(args.label),
-      },
-      io,
-      { warn: (m) => writeLine(io.stderr, `warning: ${m}`) },
-    );
+    const snapshot = await takeSnapshotWith(opts, io, { warn: (m) => writeLine(io.stderr, `warning: ${m}`) });
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
 
@@ -68,7 +39,7 @@ export const scrapeMetricsCommand: CommandModule = {
     const h = sum('prefixCacheHits');
     writeLine(
       io.stderr,
-      `scrape-metrics ${snapshot.label}: ${read.length}/${snapshot.pods.length} pods read via ${via}, prefix cache ${h} hits / ${q} queries` +
+      `scrape-metrics ${snapshot.label}: ${read.length}/${snapshot.pods.length} pods read via ${opts.via}, prefix cache ${h} hits / ${q} queries` +
         `${q > 0 ? ` (${((h / q) * 100).toFixed(1)} %)` : ''} -> ${out}`,
     );
     for (const p of snapshot.pods) if (p.error) writeLine(io.stderr, `  pod ${p.name}: ${p.error}`);

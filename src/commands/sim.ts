@@ -130,6 +130,12 @@ export const simCommand: CommandModule = {
       describe: 'vLLM --enable-prompt-tokens-details: usage.prompt_tokens_details.cached_tokens',
     },
     tls: { type: 'boolean', default: false, describe: 'serve the Kubernetes API over HTTPS (self-signed)' },
+    tekton: {
+      type: 'boolean',
+      default: true,
+      describe:
+        'serve Tekton objects and run created PipelineRuns with local steps (docs/QUICKSTART-LOCAL.md); --no-tekton to turn off',
+    },
     'state-file': {
       type: 'string',
       describe: 'also write the start-up lines as one JSON object to this file',
@@ -202,6 +208,7 @@ export const simCommand: CommandModule = {
       servedByHeader,
       enablePromptTokensDetails: args['enable-prompt-tokens-details'] === true,
       tls: args.tls === true,
+      tekton: args.tekton !== false,
       namespace,
       seed,
       gatewayPort: port,

@@ -2,9 +2,9 @@
 // time (no undici, no tokenizer): command modules import it statically. Every bad value is one
 // UsageError line naming the flag and what to do.
 import { readFileSync } from 'node:fs';
+import { parseSnapshotArgs } from '../commands/snapshot-args.ts';
 import { parseDurationMs } from '../duration.ts';
 import { UsageError } from '../errors.ts';
-import type { ScrapeVia } from '../types.ts';
 import type { Partition } from '../workload/plan.ts';
 import { parseStages } from '../workload/stages.ts';
 import type { LoadOptions, RampLoadOptions, ScrapeOptions } from './options.ts';
@@ -170,35 +170,5 @@ function parseScrapeArgs(args: Args, model: string): ScrapeOptions {
   const everyMs = parseDurationMs(String(args['scrape-every']), '--scrape-every');
   if (everyMs < 1000)
     throw new UsageError(`--scrape-every ${String(args['scrape-every'])} is under 1s; scrape less often`);
-  const via = String(args.via ?? 'pod-ip') as ScrapeVia;
-  const urls =
-    typeof args.urls === 'string'
-      ? args.urls
-          .split(',')
-          .map((u) => u.trim())
-          .filter(Boolean)
-      : undefined;
-  if (via === 'urls' && !urls?.length)
-    throw new UsageError('--via urls needs --urls http://host:port/metrics,… (comma-separated)');
-  const port = args['metrics-port'];
-  if (
-    port !== undefined &&
-    !(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536)
-  ) {
-    throw new UsageError(`--metrics-port ${String(port)} is not a port number (1-65535)`);
-  }
-  return {
-    everyMs,
-    snapshot: {
-      via,
-      namespace: String(args.namespace ?? 'llm-d'),
-      selector: String(args.selector ?? 'llm-d.ai/role=decode'),
-      ...(args.kubeconfig !== undefined ? { kubeconfig: String(args.kubeconfig) } : {}),
-      ...(urls ? { urls } : {}),
-      ...(typeof port === 'number' ? { metricsPort: port } : {}),
-      ...(args['prometheus-url'] !== undefined ? { prometheusUrl: String(args['prometheus-url']) } : {}),
-      ...(args['token-file'] !== undefined ? { tokenFile: String(args['token-file']) } : {}),
-      model,
-    },
-  };
+  return { everyMs, snapshot: parseSnapshotArgs(args, model) };
 }
