@@ -41,9 +41,17 @@ export const runFlags: FlagSet = {
     describe:
       'also run the same seeded workload through this second route (e.g. the vLLM Service, bypassing the EPP) and compare',
   },
+  'baseline-policy': {
+    type: 'string',
+    describe: 'what the report calls the --baseline-url route, e.g. vllm-service or round-robin (default: its URL)',
+  },
   'out-dir': {
     type: 'string',
     describe: 'where every file goes (default ./kv-cache-bench-out/<UTC timestamp>)',
+  },
+  'results-dir': {
+    type: 'string',
+    describe: 'write the Tekton result files here, e.g. /tekton/results (default <out-dir>/results)',
   },
   settle: {
     type: 'string',
@@ -71,6 +79,11 @@ export async function parseRunArgs(args: Record<string, unknown>, io: Io): Promi
     args['baseline-url'] !== undefined
       ? (await import('../load/args.ts')).parseGatewayUrl(String(args['baseline-url']))
       : undefined;
+  const baselinePolicy = args['baseline-policy'] !== undefined ? String(args['baseline-policy']) : undefined;
+  if (baselinePolicy !== undefined && !baselineUrl)
+    throw new UsageError('--baseline-policy names the --baseline-url route: pass --baseline-url too');
+  if (baselinePolicy !== undefined && baselinePolicy.trim() === '')
+    throw new UsageError('--baseline-policy is empty: give the baseline route a name, e.g. vllm-service');
   return {
     outDir,
     ...(args.restart
@@ -92,6 +105,8 @@ export async function parseRunArgs(args: Record<string, unknown>, io: Io): Promi
     maxErrorRate: load.maxErrorRate,
     ...(args.baseline !== undefined ? { baselineDir: String(args.baseline) } : {}),
     ...(baselineUrl ? { baselineUrl } : {}),
+    ...(baselinePolicy !== undefined ? { baselinePolicy } : {}),
+    ...(args['results-dir'] !== undefined ? { resultsDir: String(args['results-dir']) } : {}),
     ...(args['pushgateway-url'] !== undefined ? { pushgatewayUrl: String(args['pushgateway-url']) } : {}),
     settleMs: parseDurationMs(String(args.settle), '--settle'),
   };

@@ -22,6 +22,8 @@ export interface RunFlowOptions {
   baselineUrl?: string;
   /** What the baseline route is, for the report (default: its URL). */
   baselinePolicy?: string;
+  /** Where the Tekton result files of the measured pass go (default `<outDir>/results`). */
+  resultsDir?: string;
   pushgatewayUrl?: string;
   /** vLLM updates its counters a few ms after each engine step: scrape after a short pause (research §1.1). */
   settleMs: number;
@@ -39,6 +41,7 @@ async function measure(
   opts: RunFlowOptions,
   gatewayUrl: string,
   outDir: string,
+  resultsDir: string,
   io: Io,
   baseline?: Report['baseline'],
 ): Promise<FlowOutcome> {
@@ -98,7 +101,7 @@ async function measure(
       ...(baseline ? { baseline } : {}),
       ...(opts.pushgatewayUrl ? { pushgatewayUrl: opts.pushgatewayUrl } : {}),
       outDir,
-      resultsDir: join(outDir, 'results'),
+      resultsDir,
     },
     io,
   );
@@ -111,7 +114,9 @@ export async function runFlow(opts: RunFlowOptions, io: Io): Promise<FlowOutcome
     // The same seeded workload through the second route, after its own restart, so neither pass
     // inherits the other's cache.
     writeLine(io.stderr, `baseline pass through ${opts.baselineUrl}`);
-    const b = await measure(opts, opts.baselineUrl, join(opts.outDir, 'baseline'), io);
+    // Its results stay in its own folder: the run's results (e.g. /tekton/results) are the measured pass's.
+    const baselineDir = join(opts.outDir, 'baseline');
+    const b = await measure(opts, opts.baselineUrl, baselineDir, join(baselineDir, 'results'), io);
     baseline = {
       policy: opts.baselinePolicy ?? opts.baselineUrl,
       hitRate: b.report.hitRate.delta,
@@ -121,7 +126,8 @@ export async function runFlow(opts: RunFlowOptions, io: Io): Promise<FlowOutcome
         : {}),
     };
   }
-  const outcome = await measure(opts, opts.load.gatewayUrl, opts.outDir, io, baseline);
+  const resultsDir = opts.resultsDir ?? join(opts.outDir, 'results');
+  const outcome = await measure(opts, opts.load.gatewayUrl, opts.outDir, resultsDir, io, baseline);
   writeLine(io.stderr, `out dir: ${opts.outDir}`);
   return outcome;
 }

@@ -1,4 +1,5 @@
 // Number formatting and column alignment shared by the text and Markdown renderers. Pure.
+import type { StageReport } from '../types.ts';
 
 export function pct(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(digits)} %`;
@@ -44,4 +45,16 @@ export function hitRateSentence(delta: number | null, upperBound: number | null)
 export function gateValue(x: number | boolean | null): string {
   if (x === null) return 'n/a';
   return typeof x === 'number' ? String(Number(x.toFixed(4))) : String(x);
+}
+
+/** requests, errors, achieved rps, TTFT p50/p95/p99 of one stage: the cells every renderer's stage table shares. */
+export function stageFigures(s: StageReport): string[] {
+  return [
+    int(s.requests),
+    int(s.errors),
+    s.achievedRps === null ? '' : s.achievedRps.toFixed(1),
+    ms(s.ttftMs.p50),
+    ms(s.ttftMs.p95),
+    ms(s.ttftMs.p99),
+  ];
 }

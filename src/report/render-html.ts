@@ -3,7 +3,7 @@
 // leaves out: the hit-rate timeline from periodic scrapes and the per-conversation serving pods. Pure.
 import type { Report } from '../types.ts';
 import type { TimelinePoint } from '../analysis/timeline.ts';
-import { fixed, gateValue, hitRateSentence, int, ms, pct } from './format.ts';
+import { fixed, gateValue, hitRateSentence, int, ms, pct, stageFigures } from './format.ts';
 import { PALETTE, barChart, esc, groupedBars, lineChart, stickinessGrid, type Series } from './svg.ts';
 
 export interface HtmlDetails {
@@ -174,12 +174,7 @@ export function renderHtml(report: Report, details: HtmlDetails): string {
   );
   const stageRows = report.stages.map((s) => [
     esc(`${s.stage}${s.spec ? ` (${s.spec})` : ''}`),
-    int(s.requests),
-    int(s.errors),
-    s.achievedRps === null ? '' : s.achievedRps.toFixed(1),
-    ms(s.ttftMs.p50),
-    ms(s.ttftMs.p95),
-    ms(s.ttftMs.p99),
+    ...stageFigures(s),
     s.generatorLimited ? '<span class="bad">generator-limited</span>' : '',
   ]);
   stageRows.unshift([

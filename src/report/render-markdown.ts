@@ -1,6 +1,6 @@
 // report.md: the same figures as the text report, as Markdown tables (a PR comment, a Tekton artifact). Pure.
 import type { Report } from '../types.ts';
-import { fixed, gateValue, hitRateSentence, int, ms, pct } from './format.ts';
+import { fixed, gateValue, hitRateSentence, int, ms, pct, stageFigures } from './format.ts';
 
 function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -94,12 +94,7 @@ export function renderMarkdown(report: Report): string {
     ...report.stages.map((s) => [
       String(s.stage),
       s.spec,
-      int(s.requests),
-      int(s.errors),
-      s.achievedRps === null ? '' : s.achievedRps.toFixed(1),
-      ms(s.ttftMs.p50),
-      ms(s.ttftMs.p95),
-      ms(s.ttftMs.p99),
+      ...stageFigures(s),
       s.generatorLimited ? 'generator-limited' : '',
     ]),
   ];

@@ -1,7 +1,7 @@
 // The plain-text report on stdout: the reference demo's log figures (per-pod deltas, aggregate delta hit
 // rate, stickiness), laid out as tables, with what it lacked: the bound, latency per stage, gates. Pure.
 import type { Report } from '../types.ts';
-import { alignColumns, fixed, gateValue, hitRateSentence, int, ms, pct } from './format.ts';
+import { alignColumns, fixed, gateValue, hitRateSentence, int, ms, pct, stageFigures } from './format.ts';
 
 export function renderText(report: Report): string {
   const out: string[] = [];
@@ -67,12 +67,7 @@ export function renderText(report: Report): string {
   for (const s of report.stages) {
     latRows.push([
       `stage ${s.stage}${s.spec ? ` ${s.spec}` : ''}`,
-      int(s.requests),
-      int(s.errors),
-      s.achievedRps === null ? '' : s.achievedRps.toFixed(1),
-      ms(s.ttftMs.p50),
-      ms(s.ttftMs.p95),
-      ms(s.ttftMs.p99),
+      ...stageFigures(s),
       s.generatorLimited ? 'generator-limited' : '',
     ]);
   }

@@ -1,6 +1,7 @@
 // Seeded randomness for the workload (pure: no Math.random). mulberry32 is small, fast and good enough
 // for choosing words; derived seeds come from a murmur3-style mix so that (seed, session, conversation,
 // turn) map to independent streams and content never depends on timing or on the order of requests.
+import { fmix32 } from '../hash.ts';
 
 export interface Prng {
   /** Uniform in [0, 1). */
@@ -30,16 +31,6 @@ export function createPrng(seed: number): Prng {
       return items[int(items.length)] as T;
     },
   };
-}
-
-/** murmur3's 32-bit finaliser: spreads every input bit over the whole word. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** A seed derived from several integers, e.g. deriveSeed(seed, session, conversation, turn). */

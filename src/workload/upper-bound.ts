@@ -3,6 +3,7 @@
 // answer re-tokenized. Like vLLM, it is kept as chained hashes of whole 16-token blocks
 // (docs/design/prefix_caching.md: a block's hash covers its parent's hash and its own tokens), so a
 // lookup walks the prompt block by block and stops at the first block never seen after that history.
+import { fmix32 } from '../hash.ts';
 
 export const BLOCK_SIZE_TOKENS = 16;
 export const EOT_ID = 128009;
@@ -13,15 +14,6 @@ export function maxReusableTokens(promptTokens: number, blockSizeTokens = BLOCK_
   // vllm/v1/core/kv_cache_manager.py get_computed_blocks (max_cache_hit_length = num_tokens - 1).
   if (promptTokens <= 0) return 0;
   return Math.floor((promptTokens - 1) / blockSizeTokens) * blockSizeTokens;
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /**

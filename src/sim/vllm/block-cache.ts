@@ -2,6 +2,7 @@
 // kv_cache_utils.py, v0.10.x), pure: no I/O, no clock. A pool of fixed-size KV blocks with reference
 // counts, a hash map from chained block hashes to cached blocks, and an LRU free queue.
 // ../shared/research/vllm-llmd-semantics.md §2 and §7.
+import { fmix32 } from '../../hash.ts';
 
 /** Block 0 is vLLM's null block (BlockPool pops it from the free queue at start-up and never frees it). */
 const NULL_BLOCK = 0;
@@ -18,13 +19,7 @@ function mix(h: number, word: number): number {
 }
 
 function finalise(h: number, length: number): number {
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ length);
 }
 
 /**
