@@ -19,6 +19,7 @@ import { benchRows, clockLines, renderTable, type BenchResults } from './table.t
 import { benchThroughput } from './throughput.ts';
 import { benchTtft, type Placement } from './ttft.ts';
 import { CLI, REPO } from './tools.ts';
+import { PRIORITY } from './procs.ts';
 
 const SECTIONS = ['throughput', 'ttft', 'report', 'scrape'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -99,6 +100,7 @@ try {
         node: process.version,
         loadAverageBefore: round2(loadavg()),
         cli: relative(REPO, CLI),
+        priority: PRIORITY,
       },
       clock: twoCpus ? [await clockResolution(0), await clockResolution(1)] : [await clockResolution(0)],
     };

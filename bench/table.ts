@@ -15,6 +15,8 @@ export interface BenchResults {
     loadAverageAfter?: number[];
     /** the CLI entry the bench ran: dist (built) or src (type stripping) */
     cli: string;
+    /** nice value of the measured processes (null: unchanged) */
+    priority: number | null;
   };
   clock: ClockResolution[];
   throughput?: ThroughputResult;
@@ -159,7 +161,7 @@ export function clockLines(r: BenchResults): string[] {
     .join('; ');
   const load = (l: number[] | undefined): string => (l ? l.map((v) => v.toFixed(2)).join(' ') : '?');
   return [
-    `machine: ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average before ${load(r.machine.loadAverageBefore)}, after ${load(r.machine.loadAverageAfter)}; CLI ${r.machine.cli}`,
+    `machine: ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average before ${load(r.machine.loadAverageBefore)}, after ${load(r.machine.loadAverageAfter)}; CLI ${r.machine.cli}; measured processes at nice ${r.machine.priority ?? 0}`,
     `clock: ${c}`,
   ];
 }

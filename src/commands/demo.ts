@@ -7,7 +7,14 @@ import { ROUTING_POLICIES } from '../sim/contracts.ts';
 import type { FlagSet } from './flags.ts';
 import { runFlags } from './run.ts';
 
-const { 'gateway-url': _g, 'host-header': _h, kubeconfig: _k, 'baseline-url': _b, ...inherited } = runFlags;
+const {
+  'gateway-url': _g,
+  'host-header': _h,
+  kubeconfig: _k,
+  'baseline-url': _b,
+  'baseline-policy': _bp,
+  ...inherited
+} = runFlags;
 
 /** What the demo asks of the pods and the client so per-session stickiness and usage show. */
 const SERVED_BY = 'x-inference-pod';

@@ -43,7 +43,8 @@ export const runFlags: FlagSet = {
   },
   'baseline-policy': {
     type: 'string',
-    describe: 'what the report calls the --baseline-url route, e.g. vllm-service or round-robin (default: its URL)',
+    describe:
+      'what the report calls the --baseline-url route, e.g. vllm-service or round-robin (default: its URL)',
   },
   'out-dir': {
     type: 'string',

@@ -29,6 +29,15 @@ export function summaryOf(report: Report): Record<string, unknown> {
     ttftMsP99: round(report.latency.ttftMs.p99, 1),
     failedGates: report.gates.filter((g) => !g.ok).map((g) => g.name),
     warnings: report.warnings.length,
+    ...(report.baseline
+      ? {
+          baseline: {
+            policy: report.baseline.policy.slice(0, 80),
+            hitRate: round(report.baseline.hitRate),
+            ttftMsP50: round(report.baseline.ttftMs.p50, 1),
+          },
+        }
+      : {}),
   };
 }
 

@@ -94,8 +94,6 @@ export interface StackHandle {
   readonly token?: string;
   /** fault injection at run time: `stack.faults.set('cut-stream=10%')`, `stack.faults.clear()` */
   readonly faults: FaultInjector;
-  /** with `tekton`: the HTTPS address pods (PipelineRun steps) reach the API at */
-  readonly inClusterUrl?: string;
   close(): Promise<void>;
 }
 
@@ -127,30 +125,31 @@ function adminRbac(token: string): Rbac {
 
 /**
  * Pods reach the API over HTTPS (client-node's in-cluster config): the --tls server itself, or a second
- * HTTPS listener on the same cluster when the kubeconfig's is plain HTTP. Returns that address.
+ * HTTPS listener on the same cluster when the kubeconfig's is plain HTTP, started with the first
+ * PipelineRun (its certificate costs an openssl run that `demo` need not pay).
  */
-async function startTekton(
+function startTekton(
   cluster: SimCluster,
   kubeApi: KubeApiServer,
   rbac: Rbac | undefined,
   closers: (() => Promise<void>)[],
   log: Logger | undefined,
-): Promise<string> {
-  let api = kubeApi;
-  if (!kubeApi.certificate) {
-    api = await startKubeApi({ cluster, tls: true, logger: log });
-    closers.push(() => api.close());
-  }
-  putApiService(cluster, api.port);
-  const controller = new TektonController({
-    cluster,
-    api: { port: api.port, ca: api.certificate ?? '' },
-    rbac,
-    logger: log,
-  });
+): void {
+  let api: Promise<{ port: number; ca: string }> | undefined;
+  const inClusterApi = () =>
+    (api ??= (async () => {
+      let server = kubeApi;
+      if (!kubeApi.certificate) {
+        server = await startKubeApi({ cluster, tls: true, logger: log });
+        closers.push(() => server.close());
+      }
+      putApiService(cluster, server.port);
+      return { port: server.port, ca: server.certificate ?? '' };
+    })());
+  if (kubeApi.certificate) void inClusterApi();
+  const controller = new TektonController({ cluster, api: inClusterApi, rbac, logger: log });
   controller.start();
   closers.push(() => controller.close());
-  return api.url;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<StackHandle> {
@@ -246,7 +245,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       : undefined;
     if (baseline) closers.push(() => baseline.close());
     putGatewayService(cluster, gateway.port);
-    const inCluster = opts.tekton ? await startTekton(cluster, kubeApi, rbac, closers, log) : undefined;
+    if (opts.tekton) startTekton(cluster, kubeApi, rbac, closers, log);
 
     await cluster.whenReady(readyDelayMs + 60_000);
     // Timed faults (kill-pod-after, delete-pod-after) count from here.
@@ -262,8 +261,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       deletePod: async (name) => void (await cluster.deletePod(name)),
       onError: (err) => log?.warn({ err: err.message }, 'fault injection'),
     });
-    if (faults.active.length > 0)
-      log?.warn({ faults: faults.active.map(formatFault) }, 'fault injection on');
+    if (faults.active.length > 0) log?.warn({ faults: faults.active.map(formatFault) }, 'fault injection on');
     log?.info(
       { pods: replicas, policy: opts.policy ?? 'prefix-aware', gateway: gateway.url },
       'embedded stack ready',
@@ -283,7 +281,6 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       rbac,
       token,
       faults,
-      inClusterUrl: inCluster,
       close: closeAll,
     };
   } catch (err) {

@@ -24,3 +24,11 @@ export function mapPaths(s: string, mounts: readonly Mount[]): string {
   const re = new RegExp(`(^|[=,:\\s])(${alternatives.join('|')})(?=$|[/,:\\s])`, 'g');
   return s.replace(re, (_all, lead: string, path: string) => `${lead}${byPath.get(path) ?? path}`);
 }
+
+/** The other way round, for what a step prints: host directories back to the paths the pod would show. */
+export function unmapPaths(s: string, mounts: readonly Mount[]): string {
+  if (mounts.length === 0) return s;
+  const byHost = new Map(mounts.map((m) => [m.hostPath, m.containerPath]));
+  const alternatives = [...byHost.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  return s.replace(new RegExp(alternatives.join('|'), 'g'), (host) => byHost.get(host) ?? host);
+}

@@ -24,7 +24,8 @@ export interface LocalEnvironment {
   secrets: Record<string, Record<string, string>>;
   configMaps: Record<string, Record<string, string>>;
   now(): number;
-  onLog?: (line: { taskRun: string; step: string; text: string }) => void;
+  /** Each chunk a step prints; `mounts` maps its host directories back to the pod's paths. */
+  onLog?: (line: { taskRun: string; step: string; text: string; mounts?: readonly Mount[] }) => void;
   /** Why no pod can be created at all (e.g. the run's ServiceAccount does not exist). */
   podCreationError?: string;
   /** Follows each TaskRun as it runs (the embedded Tekton controller writes TaskRun and Pod objects). */
@@ -213,7 +214,7 @@ export async function runStepLocally(
   let log = '';
   const onText = (text: string) => {
     log = (log + text).slice(-LOG_LIMIT);
-    local.onLog?.({ taskRun: t.name, step: step.name, text });
+    local.onLog?.({ taskRun: t.name, step: step.name, text, mounts });
   };
   const exit = await runProcess(argv, { cwd, env: stepEnv, until, signal: t.signal, now: local.now }, onText);
   if (exit.spawnError) onText(`${exit.spawnError}\n`);

@@ -7,6 +7,7 @@
 // deletes its dependents too (the garbage collector's Background propagation, by ownerReferences).
 import { randomSuffix } from './ids.ts';
 import { applyPatch, PatchError } from './patch.ts';
+import { decodeObject, isProtobuf } from './protobuf-objects.ts';
 import { rfc3339 } from './pod-object.ts';
 import { RESOURCES, type ResourceInfo } from './discovery.ts';
 import type { HandlerContext, HandlerRequest, Reply } from './resources.ts';
@@ -32,13 +33,21 @@ const apiVersionOf = (r: ResourceInfo): string => (r.group ? `${r.group}/${r.ver
 const dryRun = (req: HandlerRequest): boolean => req.query.getAll('dryRun').includes('All');
 
 function bodyOf(req: HandlerRequest, r: ResourceInfo): KubeObject {
-  if (!/json/.test(req.contentType)) throw unsupportedMediaType(req.contentType);
   let body: unknown;
-  try {
-    body = JSON.parse(req.body.toString('utf8'));
-  } catch (err) {
-    throw badRequest(`the body of the request could not be decoded as JSON: ${(err as Error).message}`);
-  }
+  if (isProtobuf(req.contentType)) {
+    try {
+      body = decodeObject(req.body);
+    } catch (err) {
+      throw badRequest(`the body of the request could not be decoded as protobuf: ${(err as Error).message}`);
+    }
+    if (!body) throw unsupportedMediaType(req.contentType);
+  } else if (!/json/.test(req.contentType)) throw unsupportedMediaType(req.contentType);
+  else
+    try {
+      body = JSON.parse(req.body.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`the body of the request could not be decoded as JSON: ${(err as Error).message}`);
+    }
   const obj = body as Partial<KubeObject> | null;
   if (!obj || typeof obj !== 'object' || obj.kind !== r.kind || obj.apiVersion !== apiVersionOf(r))
     throw badRequest(`the body must be a ${apiVersionOf(r)} ${r.kind}`);

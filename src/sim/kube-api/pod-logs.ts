@@ -87,7 +87,8 @@ export function servePodLog(
       );
     container = containers[0]!;
   }
-  if (!containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
+  if (!containers.includes(container))
+    throw badRequest(`container ${container} is not valid for pod ${name}`);
   const statuses = ((pod.status as { containerStatuses?: { name: string; state?: ContainerState }[] })
     .containerStatuses ?? []) as { name: string; state?: ContainerState }[];
   const waiting = statuses.find((s) => s.name === container)?.state?.waiting;

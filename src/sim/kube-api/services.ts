@@ -43,9 +43,7 @@ export function putService(cluster: SimCluster, s: ServiceInput): KubeObject {
       type: 'ClusterIP',
       clusterIP,
       clusterIPs: [clusterIP],
-      ports: [
-        { name: s.portName ?? 'http', port: s.port, protocol: 'TCP', targetPort: s.targetPort },
-      ],
+      ports: [{ name: s.portName ?? 'http', port: s.port, protocol: 'TCP', targetPort: s.targetPort }],
       ...(s.selector ? { selector: s.selector } : {}),
       sessionAffinity: 'None',
     },

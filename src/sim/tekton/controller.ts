@@ -20,6 +20,7 @@ import {
   type TaskRunStatus,
   type TaskRunTarget,
 } from '../../tekton/index.ts';
+import { unmapPaths } from '../../tekton/local-paths.ts';
 import type { PlannedStep } from '../../tekton/plan.ts';
 import type { SimCluster } from '../kube-api/cluster.ts';
 import { removeWithDependents } from '../kube-api/objects.ts';
@@ -52,8 +53,8 @@ import {
 
 export interface TektonControllerOptions {
   cluster: SimCluster;
-  /** where steps reach the API server (HTTPS, as in a pod) and the certificate they trust */
-  api: InClusterApi;
+  /** where steps reach the API server (HTTPS, as in a pod) and the certificate they trust; asked per run */
+  api: () => Promise<InClusterApi>;
   /** with token authentication on: ServiceAccount tokens are registered here */
   rbac?: Rbac;
   logger?: Logger;
@@ -140,12 +141,37 @@ export class TektonController {
     const { namespace = '', name } = pr.metadata;
     const key = `${namespace}/${name}`;
     if (this.runs.has(key) || this.closed) return;
-    const run: Run = { namespace, name, abort: new AbortController(), deleted: false, done: Promise.resolve() };
+    const run: Run = {
+      namespace,
+      name,
+      abort: new AbortController(),
+      deleted: false,
+      done: Promise.resolve(),
+    };
     this.runs.set(key, run);
     run.done = new Promise<void>((resolve) => queueMicrotask(resolve))
       .then(() => this.execute(run))
-      .catch((err: unknown) => this.o.logger?.error({ err, pipelineRun: key }, 'tekton controller failed'))
+      .catch((err: unknown) => {
+        this.o.logger?.error({ err, pipelineRun: key }, 'tekton controller failed');
+        this.failRun(run, err);
+      })
       .finally(() => this.runs.delete(key));
+  }
+
+  /** A run the controller itself could not carry out ends Failed with the reason, not Running forever. */
+  private failRun(run: Run, err: unknown): void {
+    if (run.deleted) return;
+    const at = new Date(this.now()).toISOString();
+    const message = `the embedded Tekton controller could not run it: ${err instanceof Error ? err.message : String(err)}`;
+    this.store.update('pipelineruns', run.namespace, run.name, (d) => {
+      const status = (d.status ?? {}) as Record<string, unknown>;
+      status.conditions = [
+        conditionOf({ type: 'Succeeded', status: 'False', reason: 'Failed', message }, at),
+      ];
+      status.startTime ??= kubeTime(at);
+      status.completionTime = kubeTime(at);
+      d.status = status;
+    });
   }
 
   private async execute(run: Run): Promise<void> {
@@ -173,14 +199,15 @@ export class TektonController {
     this.o.logger?.info({ pipelineRun: `${ns}/${name}`, pipeline: pipelineName }, 'PipelineRun started');
 
     const runDir = join(this.dir, `${ns}-${name}`);
+    const api = await this.o.api();
     const status = await runPipelineRun({
       catalog: catalogFrom([...this.store.list('tasks', ns), ...this.store.list('pipelines', ns)]),
       pipelineRun: pr as unknown as PipelineRun,
       namespace: ns,
       uid: pr.metadata.uid,
       dir: runDir,
-      env: inClusterEnv(this.o.api, serviceTable(this.store.list('services'), ns)),
-      serviceAccounts: this.serviceAccounts(ns, saName, runDir),
+      env: inClusterEnv(api, serviceTable(this.store.list('services'), ns)),
+      serviceAccounts: this.serviceAccounts(ns, saName, runDir, api.ca),
       secrets: this.secrets(ns),
       configMaps: this.configMaps(ns),
       commands: {
@@ -189,9 +216,10 @@ export class TektonController {
       },
       signal: run.abort.signal,
       now: this.now,
-      onLog: ({ taskRun, step, text }) => {
+      onLog: ({ taskRun, step, text, mounts }) => {
         const pod = ctx.pods.get(taskRun);
-        if (pod) this.o.cluster.podLogs.append(ns, pod.name, `step-${step}`, text);
+        // The pod shows /scratch/…, /tekton/results/…, not this machine's directories.
+        if (pod) this.o.cluster.podLogs.append(ns, pod.name, `step-${step}`, unmapPaths(text, mounts ?? []));
       },
       observer: {
         started: (t, at) => this.taskRunStarted(ctx, t, at),
@@ -208,13 +236,13 @@ export class TektonController {
   }
 
   /** A token for the run's ServiceAccount, as its pods would mount; a missing one fails every pod. */
-  private serviceAccounts(ns: string, saName: string, runDir: string) {
+  private serviceAccounts(ns: string, saName: string, runDir: string, ca: string) {
     if (!this.store.get('serviceaccounts', ns, saName)) return {};
     const token = randomBytes(24).toString('base64url');
     this.o.rbac?.addToken(token, serviceAccountUser(ns, saName));
     const root = writeServiceAccountRoot(join(runDir, 'serviceaccount'), {
       token,
-      ca: this.o.api.ca,
+      ca,
       namespace: ns,
     });
     return { [saName]: { env: { [SA_ROOT_ENV]: root } } };
@@ -318,7 +346,9 @@ export class TektonController {
     const pod = ctx.pods.get(t.name);
     if (!pod || !this.writable(ctx)) return;
     this.store.update('pods', ctx.run.namespace, pod.name, (d) => podStepRunning(d, step.container, at));
-    this.store.update('taskruns', ctx.run.namespace, t.name, (d) => taskRunStepRunning(d, step.container, at));
+    this.store.update('taskruns', ctx.run.namespace, t.name, (d) =>
+      taskRunStepRunning(d, step.container, at),
+    );
   }
 
   private stepFinished(ctx: RunContext, t: TaskRunTarget, step: StepStatus): void {

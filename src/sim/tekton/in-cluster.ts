@@ -24,7 +24,11 @@ export function serviceTable(services: readonly KubeObject[], podNamespace: stri
   for (const svc of services) {
     const { name, namespace = 'default' } = svc.metadata;
     const spec = (svc.spec ?? {}) as { clusterIP?: string; ports?: ServicePort[] };
-    const names = [`${name}.${namespace}.svc.cluster.local`, `${name}.${namespace}.svc`, `${name}.${namespace}`];
+    const names = [
+      `${name}.${namespace}.svc.cluster.local`,
+      `${name}.${namespace}.svc`,
+      `${name}.${namespace}`,
+    ];
     if (namespace === podNamespace) names.push(name);
     if (spec.clusterIP && spec.clusterIP !== 'None') names.push(spec.clusterIP);
     for (const p of spec.ports ?? []) {

@@ -65,7 +65,9 @@ export interface TaskRunInput {
 }
 
 /** Labels Tekton puts on a PipelineRun's TaskRuns (on top of the PipelineRun's and the Task's own). */
-export function taskRunLabels(i: Omit<TaskRunInput, 'uid' | 'startTime' | 'target'> & { pipelineTask: string; task: string }): Record<string, string> {
+export function taskRunLabels(
+  i: Omit<TaskRunInput, 'uid' | 'startTime' | 'target'> & { pipelineTask: string; task: string },
+): Record<string, string> {
   const pr = i.pipelineRun.metadata;
   return {
     ...i.taskLabels,
@@ -104,11 +106,18 @@ export function newTaskRun(i: TaskRunInput): KubeObject {
     },
     status: {
       conditions: [
-        conditionOf({ type: 'Succeeded', status: 'Unknown', reason: 'Pending', message: 'Pending' }, i.startTime),
+        conditionOf(
+          { type: 'Succeeded', status: 'Unknown', reason: 'Pending', message: 'Pending' },
+          i.startTime,
+        ),
       ],
       podName: podNameOf(t.name, t.retryCount),
       startTime: kubeTime(i.startTime),
-      steps: t.plan.steps.map((s) => ({ name: s.name, container: s.container, waiting: { reason: 'PodInitializing' } })),
+      steps: t.plan.steps.map((s) => ({
+        name: s.name,
+        container: s.container,
+        waiting: { reason: 'PodInitializing' },
+      })),
       ...(i.taskSpec ? { taskSpec: i.taskSpec } : {}),
     },
   };
@@ -218,7 +227,8 @@ export function taskRunStepRunning(taskRun: Draft, container: string, at: string
 
 export function podStepDone(pod: Draft, step: StepStatus, at: string): void {
   for (const c of containerStatuses(pod))
-    if (c.name === step.container) Object.assign(c, { state: { terminated: terminated(step, at) }, ready: false });
+    if (c.name === step.container)
+      Object.assign(c, { state: { terminated: terminated(step, at) }, ready: false });
 }
 
 export function taskRunStepDone(taskRun: Draft, step: StepStatus, at: string): void {
@@ -264,7 +274,12 @@ export function podDone(pod: Draft, status: TaskRunStatus): void {
 }
 
 /** `Tasks Completed: n (Failed: f, Cancelled c), Skipped: s` while the run goes on (pipelinerunstate.go). */
-export function runningMessage(done: { failed: number; cancelled: number; completed: number; skipped: number }): string {
+export function runningMessage(done: {
+  failed: number;
+  cancelled: number;
+  completed: number;
+  skipped: number;
+}): string {
   return `Tasks Completed: ${done.completed} (Failed: ${done.failed}, Cancelled ${done.cancelled}), Skipped: ${done.skipped}`;
 }
 

@@ -12,7 +12,11 @@ const SERVICES_ENV = 'KV_CACHE_BENCH_CLUSTER_SERVICES';
 export type ServiceTable = Record<string, string>;
 
 /** Where a dial to host:port really goes, or undefined when the name is not a Service. */
-export function routeOf(table: ServiceTable, host: unknown, port: unknown): { host: string; port: number } | undefined {
+export function routeOf(
+  table: ServiceTable,
+  host: unknown,
+  port: unknown,
+): { host: string; port: number } | undefined {
   if (typeof host !== 'string' || (typeof port !== 'number' && typeof port !== 'string')) return undefined;
   const target = table[`${host.toLowerCase().replace(/\.$/, '')}:${Number(port)}`];
   if (!target) return undefined;
@@ -36,7 +40,9 @@ export function rewriteConnectArgs(table: ServiceTable, args: unknown[]): unknow
     const host = typeof second === 'string' ? second : 'localhost';
     const route = routeOf(table, host, first);
     if (!route) return args;
-    return typeof second === 'string' ? [route.port, route.host, ...rest] : [route.port, route.host, ...args.slice(1)];
+    return typeof second === 'string'
+      ? [route.port, route.host, ...rest]
+      : [route.port, route.host, ...args.slice(1)];
   }
   return args;
 }

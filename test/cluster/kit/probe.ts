@@ -32,12 +32,12 @@ export const POD_PROBE_SCRIPT = [
   'const [u, h] = process.argv.slice(1);',
   "const m = u.startsWith('https:') ? require('https') : require('http');",
   "const r = m.get(u.replace(/\\/$/, '') + '/v1/models', { headers: { host: h }, timeout: 5000 }, (res) => {",
-  "  let b = ''; res.setEncoding('utf8'); res.on('data', (d) => (b += d));",
-  "  res.on('end', () => console.log('HTTP ' + res.statusCode + ' ' + b.slice(0, 4000)));",
+  "let b = ''; res.setEncoding('utf8'); res.on('data', (d) => (b += d));",
+  "res.on('end', () => console.log('HTTP ' + res.statusCode + ' ' + b.slice(0, 4000)));",
   '});',
   "r.on('timeout', () => r.destroy(new Error('no answer within 5s')));",
   "r.on('error', (e) => console.log('ERROR ' + e.message));",
-].join('\n');
+].join(' ');
 
 /** kubectl arguments that run the probe once in a restricted, out-of-mesh pod and remove it. */
 export function podProbeArgs(o: {

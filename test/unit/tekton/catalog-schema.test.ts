@@ -164,7 +164,7 @@ describe.each(cliTasks.map((t) => [t.path, t.task] as const))('Task %s', (path, 
   });
 
   it('reads the API key from an optional Secret when it sends requests', () => {
-    const loads = spec.steps.some((s) => ['warmup', 'ramp-load'].includes(s.args?.[0] ?? ''));
+    const loads = spec.steps.some((s) => ['warmup', 'ramp-load', 'run'].includes(s.args?.[0] ?? ''));
     const env = spec.stepTemplate?.env?.find((e) => e.name === 'KV_CACHE_BENCH_API_KEY');
     if (loads)
       expect(env?.valueFrom?.secretKeyRef).toEqual({

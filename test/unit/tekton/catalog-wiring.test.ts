@@ -90,8 +90,9 @@ describe('kubectl apply -k .', () => {
 });
 
 describe('PipelineRuns', () => {
-  it("keep the reference demo's file names and add the restart-ramp, stepwise and fan-out runs", () => {
+  it("keep the reference demo's file names and add the restart-ramp, stepwise, fan-out and compare runs", () => {
     expect(runs.map((r) => r.path)).toEqual([
+      'pipelineruns/cache-compare-pipelinerun.yaml',
       'pipelineruns/cache-hit-pipelinerun.yaml',
       'pipelineruns/cache-pod-restart-pipelinerun.yaml',
       'pipelineruns/cache-ramp-fanout-pipelinerun.yaml',
@@ -149,9 +150,10 @@ describe('Pipelines', () => {
     'kv-cache-restart-ramp',
     'kv-cache-ramp-stepwise',
     'kv-cache-ramp-fanout',
+    'kv-cache-compare',
   ];
 
-  it.each(['kv-cache-pod-restart', 'kv-cache-ramp', 'kv-cache-restart-ramp'])(
+  it.each(['kv-cache-pod-restart', 'kv-cache-ramp', 'kv-cache-restart-ramp', 'kv-cache-compare'])(
     '%s starts from the Dashboard form: string params with defaults, no required workspace',
     (name) => {
       const p = pipelines.get(name) as Pipeline;
