@@ -10,7 +10,7 @@
 // from the default. A `latest` tag, a missing tag or a missing digest is refused: the Tasks must run
 // the exact image a release built.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isScalar, parseAllDocuments, Scalar, visit, type Document } from 'yaml';
 
@@ -33,7 +33,9 @@ export function parseImageRef(ref: string, opts: { requireDigest: boolean }): Im
   const name = colon > slash ? nameTag.slice(0, colon) : nameTag;
   const tag = colon > slash ? nameTag.slice(colon + 1) : '';
   const problem = (what: string) =>
-    new Error(`image reference ${JSON.stringify(ref)}: ${what} (expected <registry>/<repository>:<tag>@sha256:<64 hex digits>)`);
+    new Error(
+      `image reference ${JSON.stringify(ref)}: ${what} (expected <registry>/<repository>:<tag>@sha256:<64 hex digits>)`,
+    );
   if (extra.length > 0) throw problem('more than one @');
   if (!NAME.test(name)) throw problem('not a <registry>/<repository> name');
   if (!name.split('/')[0]?.match(/[.:]|^localhost$/)) throw problem('no registry host before the repository');
@@ -119,7 +121,12 @@ export function catalogFiles(root: string): { yaml: string[]; markdown: string[]
     existsSync(join(root, dir))
       ? readdirSync(join(root, dir), { recursive, encoding: 'utf8' }).map((f) => join(dir, f))
       : [];
-  const yaml = [...list('tasks', true), ...list('pipelines', false), ...list('pipelineruns', false), ...list('triggers', false)]
+  const yaml = [
+    ...list('tasks', true),
+    ...list('pipelines', false),
+    ...list('pipelineruns', false),
+    ...list('triggers', false),
+  ]
     .filter((f) => f.endsWith('.yaml'))
     .sort();
   const markdown = [...list('tasks', true), ...list('triggers', false), ...list('docs', false), 'README.md']
@@ -138,7 +145,8 @@ export interface PinResult {
 
 function collectDefaults(root: string, yamlFiles: string[]): Map<string, unknown> {
   const all = new Map<string, unknown>();
-  for (const f of yamlFiles) for (const [k, v] of imageDefaults(readFileSync(join(root, f), 'utf8'), f)) all.set(k, v);
+  for (const f of yamlFiles)
+    for (const [k, v] of imageDefaults(readFileSync(join(root, f), 'utf8'), f)) all.set(k, v);
   return all;
 }
 

@@ -1,7 +1,6 @@
 // ramp-load: the measured stages through the gateway: request records (appended to --out), one stage mark
 // per stage (--stage-out), and with --scrape-every a snapshot of the pods' counters every DUR.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { makeParentDirs } from '../files.ts';
 import type { CommandModule } from '../cli.ts';
 import { writeLine } from '../io.ts';
 import { parseRampArgs } from '../load/args.ts';
@@ -60,8 +59,8 @@ export const rampLoadCommand: CommandModule = {
     const { readWarmupState, runRampLoad } = await import('../load/index.ts');
     const statePath = args['warmup-state'];
     const warmupState = statePath !== undefined ? readWarmupState(String(statePath)) : undefined;
-    mkdirSync(dirname(parsed.out), { recursive: true });
-    if (parsed.stageOut) mkdirSync(dirname(parsed.stageOut), { recursive: true });
+    makeParentDirs(parsed.out, '--out');
+    if (parsed.stageOut) makeParentDirs(parsed.stageOut, '--stage-out');
     const result = await runRampLoad({ ...parsed, ...(warmupState ? { warmupState } : {}) }, io);
     const limited = result.marks.filter((m) => m.generatorLimited).map((m) => m.stage);
     writeLine(

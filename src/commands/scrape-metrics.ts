@@ -1,6 +1,7 @@
 // scrape-metrics: one snapshot of every decode pod's vLLM counters, written as JSON (DESIGN "Snapshot").
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { UsageError } from '../errors.ts';
+import { makeParentDirs } from '../files.ts';
 import type { CommandModule } from '../cli.ts';
 import { writeLine } from '../io.ts';
 import { DEFAULT_MODEL, kubeFlags, scrapeFlags } from './flags.ts';
@@ -27,10 +28,17 @@ export const scrapeMetricsCommand: CommandModule = {
     const { parseSnapshotArgs } = await import('./snapshot-args.ts');
     const opts = { ...parseSnapshotArgs(args, String(args.model)), label: String(args.label) };
     const out = String(args.out);
+    // Before any request: a path that cannot be written is bad input, found at once.
+    makeParentDirs(out, '--out');
     const { takeSnapshotWith } = await import('../metrics/take-snapshot.ts');
     const snapshot = await takeSnapshotWith(opts, io, { warn: (m) => writeLine(io.stderr, `warning: ${m}`) });
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
+    try {
+      await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
+    } catch (err) {
+      throw new UsageError(
+        `cannot write --out ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
 
     const read = snapshot.pods.filter((p) => !p.error);
     const sum = (f: 'prefixCacheQueries' | 'prefixCacheHits'): number =>

@@ -1,11 +1,11 @@
 // `kv-cache-bench sim`: the embedded llm-d stack on loopback (Kubernetes API, vLLM decode pods, the
 // gateway) until SIGINT/SIGTERM. Start-up output is a contract (DESIGN.md "`sim` start-up output"): one
 // `key: value` line each, the gateway last, printed once everything is Ready; --state-file holds the same.
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from '../cli.ts';
 import { UsageError } from '../errors.ts';
+import { readSmallFile } from '../files.ts';
 import { writeLine, type Io } from '../io.ts';
 import { ROUTING_POLICIES } from '../sim/contracts.ts';
 import { FAULTS_SYNTAX, parseFaults } from '../sim/faults.ts';
@@ -71,14 +71,7 @@ async function writeStateFile(file: string, state: SimState): Promise<void> {
 function readGatewayKey(args: Record<string, unknown>, env: Io['env']): string | undefined {
   const file = optionalString(args, 'api-key-file');
   if (file !== undefined) {
-    let key: string;
-    try {
-      key = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new UsageError(
-        `--api-key-file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      );
-    }
+    const key = readSmallFile(file, `--api-key-file ${file}`, 64 * 1024).trim();
     if (!key) throw new UsageError(`--api-key-file ${file} is empty`);
     return key;
   }
@@ -167,7 +160,8 @@ export const simCommand: CommandModule = {
     },
     'api-key-env': {
       type: 'string',
-      describe: 'like --api-key-file, the key read from this environment variable (e.g. KV_CACHE_BENCH_API_KEY)',
+      describe:
+        'like --api-key-file, the key read from this environment variable (e.g. KV_CACHE_BENCH_API_KEY)',
     },
   },
 

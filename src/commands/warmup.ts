@@ -1,7 +1,6 @@
 // warmup: each session's first turn through the gateway (phase "warmup" records, appended to --out),
 // then `<out>.sessions.json` so `ramp-load --warmup-state` continues the same conversations.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { makeParentDirs } from '../files.ts';
 import type { CommandModule } from '../cli.ts';
 import { writeLine } from '../io.ts';
 import { parseLoadArgs } from '../load/args.ts';
@@ -27,7 +26,7 @@ export const warmupCommand: CommandModule = {
   },
   async run(args, io) {
     const opts = parseLoadArgs(args, io.env);
-    mkdirSync(dirname(opts.out), { recursive: true });
+    makeParentDirs(opts.out, '--out');
     const { runWarmup } = await import('../load/index.ts');
     const result = await runWarmup(opts, io);
     writeLine(

@@ -1,7 +1,8 @@
 // The whole flow that `run` and `demo` share, composed of the same step functions the single commands
 // use: restart (optional) → scrape → warm-up → scrape → ramp-load → scrape → report, everything under one
 // out dir (DESIGN "Out-dir layout"). A load that fails still gets its report: the report says why.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { makeDirs } from '../files.ts';
 import { join } from 'node:path';
 import { Interrupted } from '../errors.ts';
 import { writeLine, type Io } from '../io.ts';
@@ -49,7 +50,7 @@ async function measure(
   const { takeSnapshot } = await import('../metrics/take-snapshot.ts');
   const { runWarmup, runRampLoad } = await import('../load/index.ts');
   const { buildAndWriteReport } = await import('../report/index.ts');
-  await mkdir(outDir, { recursive: true });
+  makeDirs(outDir, '--out-dir');
 
   const snap = async (label: string, file: string) => {
     const s = await takeSnapshot({ ...opts.snapshot, label }, io);

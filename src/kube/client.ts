@@ -13,9 +13,16 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { TargetError, UsageError } from '../errors.ts';
+import { fileProblem } from '../files.ts';
 import type { KubeConnectOptions, PodControl, PodInfo } from './types.ts';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** A kubeconfig is a few KB; /dev/zero or a FIFO would make the loader read forever. */
+function checkKubeconfigFile(file: string): void {
+  const problem = fileProblem(file, 16 * 1024 * 1024);
+  if (problem) throw new UsageError(`kubeconfig ${file} cannot be read: ${problem} (check --kubeconfig)`);
+}
 
 /** --kubeconfig, then in-cluster, then $KUBECONFIG, then ~/.kube/config (DESIGN.md, common flags). */
 export function loadKubeConfig(opts: KubeConnectOptions): KubeConfig {
@@ -29,6 +36,7 @@ export function loadKubeConfig(opts: KubeConnectOptions): KubeConfig {
     if (opts.kubeconfig) {
       if (!existsSync(opts.kubeconfig))
         throw new UsageError(`kubeconfig ${opts.kubeconfig} does not exist (check --kubeconfig)`);
+      checkKubeconfigFile(opts.kubeconfig);
       kc.loadFromFile(opts.kubeconfig);
     } else if (inCluster) {
       kc.loadFromCluster(saRoot || undefined);
@@ -39,6 +47,7 @@ export function loadKubeConfig(opts: KubeConnectOptions): KubeConfig {
           `no Kubernetes credentials: not in a cluster and ${file} does not exist (pass --kubeconfig or set KUBECONFIG)`,
         );
       }
+      checkKubeconfigFile(file);
       kc.loadFromFile(file);
     }
   } catch (err) {

@@ -1,10 +1,10 @@
 // Flags of warmup and ramp-load (and run/demo, which share them) into validated options. Light at import
 // time (no undici, no tokenizer): command modules import it statically. Every bad value is one
 // UsageError line naming the flag and what to do.
-import { readFileSync } from 'node:fs';
 import { parseSnapshotArgs } from '../commands/snapshot-args.ts';
 import { parseDurationMs } from '../duration.ts';
 import { UsageError } from '../errors.ts';
+import { readSmallFile } from '../files.ts';
 import type { Partition } from '../workload/plan.ts';
 import { parseStages } from '../workload/stages.ts';
 import type { LoadOptions, RampLoadOptions, ScrapeOptions } from './options.ts';
@@ -71,14 +71,8 @@ export function parseShard(text: string): Partition {
 export function readApiKey(args: Args, env: Record<string, string | undefined>): string | undefined {
   const file = optString(args, 'api-key-file');
   if (file !== undefined) {
-    let key: string;
-    try {
-      key = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new UsageError(
-        `--api-key-file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      );
-    }
+    // A key is a line of text: /dev/zero or a huge file is a mistake, not a key.
+    const key = readSmallFile(file, `--api-key-file ${file}`, 64 * 1024).trim();
     if (!key) throw new UsageError(`--api-key-file ${file} is empty`);
     return key;
   }

@@ -2,6 +2,10 @@
 // tokens, so `ramp-load --warmup-state FILE` continues the conversations warm-up started.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { fileProblem } from '../files.ts';
+
+/** 10 000 sessions with long histories stay far below this. */
+const MAX_STATE_BYTES = 1024 * 1024 * 1024;
 import type { WorkloadShape } from '../workload/sessions.ts';
 import type { WarmupState } from './options.ts';
 
@@ -13,6 +17,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 export function readWarmupState(path: string): WarmupState {
   let parsed: unknown;
+  const problem = fileProblem(path, MAX_STATE_BYTES);
+  if (problem && problem !== 'ENOENT')
+    throw new UsageError(`--warmup-state ${path}: ${problem} (pass the <out>.sessions.json warmup wrote)`);
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {

@@ -2,6 +2,7 @@
 // shell around prom-text.ts / vllm-counters.ts: discovers pods, reads them all in parallel, never drops one.
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, TargetError } from '../errors.ts';
+import { fileProblem } from '../files.ts';
 import type { Io } from '../io.ts';
 import type { PodControl, PodInfo } from '../kube/types.ts';
 import type { PodCounters, PodSnapshot, ScrapeVia, Snapshot } from '../types.ts';
@@ -218,6 +219,8 @@ async function fromPrometheus(
   const headers: Record<string, string> = {};
   const tokenFile = opts.tokenFile ?? (existsSync(`${SA_DIR}/token`) ? `${SA_DIR}/token` : undefined);
   if (tokenFile) {
+    const problem = fileProblem(tokenFile, 64 * 1024);
+    if (problem) throw new UsageError(`cannot read --token-file ${tokenFile}: ${problem}`);
     try {
       headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
     } catch (err) {

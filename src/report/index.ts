@@ -1,8 +1,12 @@
 // The report step (used by `report` and by the run/demo flow): read the snapshots and records, build the
 // one Report, print the text table, write report.json / report.md / report.html and the Tekton results.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { fileProblem, makeDirs } from '../files.ts';
+
+/** A snapshot of a few thousand pods is a few MB; far more is not a snapshot. */
+const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
 import { writeLine, type Io } from '../io.ts';
 import type { Report, Snapshot } from '../types.ts';
 import { buildReport } from '../analysis/build-report.ts';
@@ -35,6 +39,9 @@ export interface ReportOptions {
 
 export async function readSnapshot(path: string, flag: string): Promise<Snapshot> {
   let text: string;
+  const notFile = fileProblem(path, MAX_SNAPSHOT_BYTES);
+  if (notFile && !/^E[A-Z]+$/.test(notFile))
+    throw new UsageError(`cannot read snapshot ${flag} ${path}: ${notFile}; pass a file written by scrape-metrics`);
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
@@ -75,6 +82,9 @@ export function snapshotProblem(x: unknown): string | undefined {
 async function readBaseline(dir: string): Promise<Report['baseline']> {
   const file = join(dir, 'report.json');
   let json: Partial<Report> & { policy?: unknown };
+  const problem = fileProblem(file, MAX_SNAPSHOT_BYTES);
+  if (problem && !/^E[A-Z]+$/.test(problem))
+    throw new UsageError(`cannot read --baseline ${file}: ${problem} (pass a previous run's out dir)`);
   try {
     json = JSON.parse(await readFile(file, 'utf8')) as typeof json;
   } catch (err) {
@@ -142,7 +152,7 @@ export async function buildAndWriteReport(
     warnings,
   });
 
-  await mkdir(opts.outDir, { recursive: true });
+  makeDirs(opts.outDir, '--out-dir');
   const html = renderHtml(report, {
     timeline: hitRateTimeline(before, scrapes.items, after),
     sessions: run?.sessionPods(GRID_SESSIONS, GRID_CELLS) ?? [],
@@ -154,7 +164,7 @@ export async function buildAndWriteReport(
     writeFile(join(opts.outDir, 'report.html'), html),
   ]);
   if (opts.resultsDir) {
-    await mkdir(opts.resultsDir, { recursive: true });
+    makeDirs(opts.resultsDir, '--results-dir');
     // Tekton results: no trailing newline (DESIGN).
     await Promise.all(
       Object.entries(tektonResults(report)).map(([name, value]) =>

@@ -130,7 +130,11 @@ export async function runTaskRun(t: TaskRunTarget, local: LocalEnvironment): Pro
   return status;
 }
 
-async function runSteps(t: TaskRunTarget, local: LocalEnvironment, startTime: string): Promise<TaskRunStatus> {
+async function runSteps(
+  t: TaskRunTarget,
+  local: LocalEnvironment,
+  startTime: string,
+): Promise<TaskRunStatus> {
   for (const sub of ['results', 'steps', 'scripts', 'home']) mkdirSync(join(t.dir, sub), { recursive: true });
   const results = new Map<string, RunResult>();
   const steps: StepStatus[] = [];

@@ -278,7 +278,12 @@ export class Rbac {
   }
 }
 
-const RBAC_RESOURCES: readonly ResourceName[] = ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'];
+const RBAC_RESOURCES: readonly ResourceName[] = [
+  'roles',
+  'rolebindings',
+  'clusterroles',
+  'clusterrolebindings',
+];
 
 /**
  * Makes the authorizer follow the RBAC objects in the store, so a Role that `kubectl apply` created

@@ -182,7 +182,8 @@ export function newPod(i: PodInput): KubeObject {
 
 /** The kubelet's terminated state of a step container (Tekton reads its reason into the step state). */
 function terminated(step: StepStatus, fallbackAt: string): Record<string, unknown> {
-  const failed = step.terminationReason === 'Error' || step.terminationReason === 'TimeoutExceeded';
+  const failed =
+    (step.exitCode ?? 0) !== 0 || ['Error', 'TimeoutExceeded', 'Cancelled'].includes(step.terminationReason);
   return {
     exitCode: step.exitCode ?? 0,
     reason: failed ? 'Error' : 'Completed',

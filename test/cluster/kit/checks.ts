@@ -56,13 +56,15 @@ export function tektonCheck(r: Exec): Check {
           ok: false,
           detail:
             'not installed: the API server does not serve tekton.dev/v1 (no pipelines.tekton.dev CRD). ' +
-            'Install Tekton Pipelines 1.0 or newer (OpenShift: the Red Hat OpenShift Pipelines operator, 1.16 or newer)',
+            'Install Tekton Pipelines 1.0 or newer (OpenShift: an OpenShift Pipelines release that ships it)',
         }
       : { name, ok: false, detail: `cannot read API discovery for tekton.dev/v1: ${why(r)}` };
   }
   let served: string[] = [];
   try {
-    served = ((JSON.parse(r.stdout) as { resources?: { name: string }[] }).resources ?? []).map((x) => x.name);
+    served = ((JSON.parse(r.stdout) as { resources?: { name: string }[] }).resources ?? []).map(
+      (x) => x.name,
+    );
   } catch {
     return { name, ok: false, detail: `tekton.dev/v1 discovery is not JSON: ${firstLine(r.stdout)}` };
   }
@@ -95,7 +97,9 @@ export function podsCheck(r: Exec, namespace: string, selector: string): Check {
   const name = 'decode pods';
   if (r.code !== 0) return { name, ok: false, detail: `cannot list pods in ${namespace}: ${why(r)}` };
   const items = ((JSON.parse(r.stdout) as PodList).items ?? []).filter((p) => !p.metadata?.deletionTimestamp);
-  const ready = items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const ready = items.filter((p) =>
+    p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
   if (items.length === 0)
     return {
       name,
@@ -103,7 +107,11 @@ export function podsCheck(r: Exec, namespace: string, selector: string): Check {
       detail: `no pod matches ${selector} in namespace ${namespace} (check --selector / --namespace; deploy/vllm-decode-deployment.yaml sets that label)`,
     };
   if (ready.length === 0)
-    return { name, ok: false, detail: `${items.length} pods match ${selector} but none is Ready: wait for vLLM to load` };
+    return {
+      name,
+      ok: false,
+      detail: `${items.length} pods match ${selector} but none is Ready: wait for vLLM to load`,
+    };
   return { name, ok: true, detail: `${ready.length} of ${items.length} matching ${selector} are Ready` };
 }
 
@@ -125,7 +133,11 @@ export function permissionsCheck(
   const name = 'permissions';
   const denied = answers.filter((a) => a.r.stdout.trim() !== 'yes').map((a) => `${a.verb} ${a.resource}`);
   return denied.length === 0
-    ? { name, ok: true, detail: `may ${answers.map((a) => `${a.verb} ${a.resource.split('.')[0]}`).join(', ')} in ${namespace}` }
+    ? {
+        name,
+        ok: true,
+        detail: `may ${answers.map((a) => `${a.verb} ${a.resource.split('.')[0]}`).join(', ')} in ${namespace}`,
+      }
     : {
         name,
         ok: false,
@@ -153,7 +165,11 @@ export function gatewayCheck(p: ProbeResult, url: string, host: string, model: s
       detail: `answered ${p.status} ${where}: it wants an API key; the Tasks send the one in the Secret named by the api-key-secret param`,
     };
   if (p.status >= 500)
-    return { name, ok: false, detail: `answered ${p.status} ${where}: is there a Ready pod behind the gateway?` };
+    return {
+      name,
+      ok: false,
+      detail: `answered ${p.status} ${where}: is there a Ready pod behind the gateway?`,
+    };
   if (p.status !== 200) return { name, ok: false, detail: `answered ${p.status} ${where}, not 200` };
   let models: string[] = [];
   try {

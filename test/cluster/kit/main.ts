@@ -10,22 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { Pipeline, PipelineRun } from '../../../src/tekton/types.ts';
-import {
-  apiServerCheck,
-  gatewayCheck,
-  isInClusterUrl,
-  kubectlCheck,
-  namespaceCheck,
-  NEEDED_PERMISSIONS,
-  permissionsCheck,
-  podsCheck,
-  tektonCheck,
-  type Check,
-} from './checks.ts';
 import { kubectlRunner, type Runner } from './kubectl.ts';
 import { KitUsage, parseKitArgs, RUN_FILES, USAGE, type KitOptions, type RunName } from './options.ts';
 import { buildPlan, renderPlan, RUN_LABEL, shellLine, type KitPlan, type PlannedRun } from './plan.ts';
-import { parsePodProbe, podProbeArgs, probeFromHere } from './probe.ts';
+import { prerequisites, printChecks } from './prerequisites.ts';
 import { passed, resultLine, runState, type RunState } from './status.ts';
 
 export interface KitIo {
@@ -70,59 +58,6 @@ function objectName(o: { apiVersion: string; kind: string; metadata: { name: str
   return `${o.kind.toLowerCase()}${group}/${o.metadata.name}`;
 }
 
-async function prerequisites(o: KitOptions, kubectl: Runner, plan: KitPlan, image: string): Promise<Check[]> {
-  const version = await kubectl.run(['version', '--client', '-o', 'json']);
-  const client = kubectlCheck(version, o.kubectl);
-  if (!client.ok) return [client];
-  const api = apiServerCheck(await kubectl.run(['get', '--raw', '/version']));
-  if (!api.ok) return [client, api];
-  const ns = o.namespace;
-  const inCluster = o.gatewayCheck === 'pod' || (o.gatewayCheck === 'auto' && isInClusterUrl(o.gatewayUrl));
-  const podName = `kv-cache-bench-probe-${plan.runId.slice(-10)}`;
-  const probeArgs = podProbeArgs({
-    namespace: ns,
-    podName,
-    image,
-    gatewayUrl: o.gatewayUrl,
-    hostHeader: o.hostHeader,
-    runLabel: `${RUN_LABEL}=${plan.runId}`,
-  });
-  const gateway = async (): Promise<Check> => {
-    const name = `gateway ${o.gatewayUrl}`;
-    if (o.gatewayCheck === 'none') return { name, ok: true, skipped: true, detail: 'not checked (--gateway-check none)' };
-    if (!inCluster)
-      return gatewayCheck(await probeFromHere(o.gatewayUrl, o.hostHeader), o.gatewayUrl, o.hostHeader, o.model, 'from here');
-    if (o.dryRun)
-      return {
-        name,
-        ok: true,
-        skipped: true,
-        detail: `in-cluster URL, not checked in a dry run (it starts a pod): $ ${shellLine([...kubectl.prefix, ...probeArgs])}`,
-      };
-    const r = await kubectl.run(probeArgs, { timeoutMs: 240_000 });
-    return gatewayCheck(parsePodProbe(r.stdout, r.stderr, r.code), o.gatewayUrl, o.hostHeader, o.model, `from a pod in ${ns}`);
-  };
-  const [tekton, namespace, pods, permissions, gw] = await Promise.all([
-    kubectl.run(['get', '--raw', '/apis/tekton.dev/v1']).then(tektonCheck),
-    kubectl.run(['get', 'namespace', ns, '-o', 'name']).then((r) => namespaceCheck(r, ns)),
-    kubectl.run(['get', 'pods', '-n', ns, '-l', o.selector, '-o', 'json']).then((r) => podsCheck(r, ns, o.selector)),
-    Promise.all(
-      NEEDED_PERMISSIONS.map(async ([verb, resource]) => ({
-        verb,
-        resource,
-        r: await kubectl.run(['auth', 'can-i', verb, resource, '-n', ns]),
-      })),
-    ).then((a) => permissionsCheck(a, ns)),
-    gateway(),
-  ]);
-  return [client, api, tekton, namespace, pods, permissions, gw];
-}
-
-function printChecks(io: KitIo, checks: Check[]): void {
-  io.out('prerequisites:\n');
-  for (const c of checks) io.out(`  ${(c.skipped ? 'skip' : c.ok ? 'ok' : 'FAIL').padEnd(5)} ${c.name}: ${c.detail}\n`);
-}
-
 async function waitFor(
   io: KitIo,
   kubectl: Runner,
@@ -144,7 +79,13 @@ async function waitFor(
     last = now;
     if (s.done) return s;
     if (Date.now() + pollMs > deadline)
-      return { ...s, done: true, succeeded: false, reason: 'KitTimeout', message: `not finished after ${Math.round(run.timeoutMs / 60_000)}m` };
+      return {
+        ...s,
+        done: true,
+        succeeded: false,
+        reason: 'KitTimeout',
+        message: `not finished after ${Math.round(run.timeoutMs / 60_000)}m`,
+      };
     try {
       await sleep(pollMs, undefined, { signal: io.signal });
     } catch {
@@ -155,10 +96,15 @@ async function waitFor(
 
 async function install(io: KitIo, kubectl: Runner, plan: KitPlan, catalog: string): Promise<boolean> {
   const existing = await kubectl.run(plan.kubectl.existing);
-  const docs = parseAllDocuments(catalog).map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string } });
+  const docs = parseAllDocuments(catalog).map(
+    (d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string } },
+  );
   // If the kit cannot tell what was there, it deletes nothing of the catalog at the end.
-  const before = new Set(existing.code === 0 ? existing.stdout.split('\n').map((l) => l.trim()) : docs.map(objectName));
-  if (existing.code !== 0) io.out(`  cannot tell which catalog objects exist (${existing.stderr.trim()}): none will be deleted\n`);
+  const before = new Set(
+    existing.code === 0 ? existing.stdout.split('\n').map((l) => l.trim()) : docs.map(objectName),
+  );
+  if (existing.code !== 0)
+    io.out(`  cannot tell which catalog objects exist (${existing.stderr.trim()}): none will be deleted\n`);
   const created = docs.filter((d) => !before.has(objectName(d)));
   writeFileSync(plan.createdPath, created.map((d) => stringify(d)).join('---\n'));
   io.out(`  ${created.length} new, ${docs.length - created.length} already there (kept at the end)\n`);
@@ -179,7 +125,13 @@ async function cleanUp(io: KitIo, kubectl: Runner, plan: KitPlan, catalogInstall
   rmSync(plan.workDir, { recursive: true, force: true });
 }
 
-async function execute(io: KitIo, o: KitOptions, kubectl: Runner, plan: KitPlan, catalog: string): Promise<number> {
+async function execute(
+  io: KitIo,
+  o: KitOptions,
+  kubectl: Runner,
+  plan: KitPlan,
+  catalog: string,
+): Promise<number> {
   const states = new Map<RunName, { name: string; state: RunState }>();
   let installed = false;
   try {
@@ -220,7 +172,8 @@ async function execute(io: KitIo, o: KitOptions, kubectl: Runner, plan: KitPlan,
     io.out(`${ok ? 'PASS' : 'FAIL'}\n`);
     return ok ? 0 : 1;
   } finally {
-    if (o.keep) io.out(`kept (--keep): the catalog, the runs labelled ${RUN_LABEL}=${plan.runId}, ${plan.workDir}\n`);
+    if (o.keep)
+      io.out(`kept (--keep): the catalog, the runs labelled ${RUN_LABEL}=${plan.runId}, ${plan.workDir}\n`);
     else await cleanUp(io, kubectl, plan, installed);
   }
 }
@@ -243,10 +196,12 @@ export async function runKit(argv: readonly string[], io: KitIo): Promise<number
   const runId = `kit-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), 'kv-cache-bench-kit-'));
   const plan = buildPlan({ options: o, root: ROOT, workDir, runId, ...repo });
-  io.out(`kv-cache-bench cluster kit: namespace ${o.namespace}, ${shellLine(kubectl.prefix)}${o.dryRun ? ', dry run' : ''}\n`);
+  io.out(
+    `kv-cache-bench cluster kit: namespace ${o.namespace}, ${shellLine(kubectl.prefix)}${o.dryRun ? ', dry run' : ''}\n`,
+  );
 
   const checks = await prerequisites(o, kubectl, plan, o.image ?? repo.defaultImage);
-  printChecks(io, checks);
+  printChecks(io.out, checks);
   const missing = checks.filter((c) => !c.ok);
   if (missing[0]?.name === 'kubectl') {
     io.err(`prerequisites missing (1):\n  kubectl: ${missing[0].detail}\n`);
@@ -267,7 +222,9 @@ export async function runKit(argv: readonly string[], io: KitIo): Promise<number
   io.out(renderPlan(plan, kubectl.prefix, rendered.stdout, o.pollMs));
 
   if (missing.length > 0) {
-    io.err(`prerequisites missing (${missing.length}):\n${missing.map((c) => `  ${c.name}: ${c.detail}\n`).join('')}`);
+    io.err(
+      `prerequisites missing (${missing.length}):\n${missing.map((c) => `  ${c.name}: ${c.detail}\n`).join('')}`,
+    );
     if (!o.dryRun && !o.keep) rmSync(workDir, { recursive: true, force: true });
     return 2;
   }

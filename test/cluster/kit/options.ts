@@ -83,7 +83,8 @@ const BOOLEAN_FLAGS = new Set(['keep', 'dry-run', 'help']);
 
 function duration(flag: string, text: string): number {
   const ms = goDurationMs(text);
-  if (ms === undefined || ms <= 0) throw new KitUsage(`--${flag} ${text}: not a duration (e.g. 45m, 90s, 1h30m)`);
+  if (ms === undefined || ms <= 0)
+    throw new KitUsage(`--${flag} ${text}: not a duration (e.g. 45m, 90s, 1h30m)`);
   return ms;
 }
 
@@ -94,7 +95,8 @@ export function parseKitArgs(argv: readonly string[], env: Record<string, string
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new KitUsage(`unexpected argument ${JSON.stringify(arg)} (options start with --; see --help)`);
+    if (!m)
+      throw new KitUsage(`unexpected argument ${JSON.stringify(arg)} (options start with --; see --help)`);
     const [, name = '', inline] = m;
     if (BOOLEAN_FLAGS.has(name)) {
       if (inline !== undefined) throw new KitUsage(`--${name} takes no value`);

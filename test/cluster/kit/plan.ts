@@ -152,7 +152,12 @@ function minutes(ms: number): string {
 }
 
 /** The plan as the kit prints it: numbered steps with their exact commands, then every object. */
-export function renderPlan(plan: KitPlan, kubectl: readonly string[], catalogYaml: string, pollMs: number): string {
+export function renderPlan(
+  plan: KitPlan,
+  kubectl: readonly string[],
+  catalogYaml: string,
+  pollMs: number,
+): string {
   const k = (args: readonly string[]) => `     $ ${shellLine([...kubectl, ...args])}`;
   const lines = [
     `plan (namespace ${plan.namespace}, run id ${plan.runId}, files in ${plan.workDir}):`,

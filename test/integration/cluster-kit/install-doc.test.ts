@@ -4,7 +4,16 @@
 // OpenShift build (`oc`, build.openshift.io) and the in-cluster build's completion (it fetches from
 // GitHub and runs buildah; test/unit/release/build-image.test.ts runs it up to buildah).
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -34,8 +43,12 @@ interface Result {
 /** bash -eo pipefail -c, async so the in-process stack keeps answering. */
 function sh(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Result> {
   return new Promise((resolve) =>
-    execFile('bash', ['-eo', 'pipefail', '-c', script], { cwd, env, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
+    execFile(
+      'bash',
+      ['-eo', 'pipefail', '-c', script],
+      { cwd, env, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
     ),
   );
 }
@@ -53,7 +66,13 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'install-doc-'));
-  stack = await startStack({ pods: 1, latency: 'zero', readyDelayMs: 100, tokenizer: 'approx', tekton: false });
+  stack = await startStack({
+    pods: 1,
+    latency: 'zero',
+    readyDelayMs: 100,
+    tokenizer: 'approx',
+    tekton: false,
+  });
   env = { ...process.env, KUBECONFIG: stack.kubeconfigPath, KUBECACHEDIR: join(dir, 'kube-cache') };
 }, 120_000);
 
@@ -75,7 +94,10 @@ describe('docs/INSTALL-CLUSTER.md', () => {
 
   it('check-image: what a checkout names is the tag a release will push', async () => {
     const r = await sh(block('check-image'), ROOT, env);
-    expect([r.code, r.stdout]).toEqual([0, expect.stringContaining('every Task and Pipeline image default under')]);
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      expect.stringContaining('every Task and Pipeline image default under'),
+    ]);
   }, 30_000);
 
   it('build: installs the build Task and Pipeline on their own and starts the run (completion needs a cluster)', async () => {
@@ -90,14 +112,30 @@ describe('docs/INSTALL-CLUSTER.md', () => {
       env,
     );
     expect(sa.stdout).toBe('pipeline');
-    await sh('kubectl delete -n llm-d pipelineruns --all && kubectl delete -n llm-d -f tasks/kv-cache-build-image -f pipelines/kv-cache-build-image.yaml', ROOT, env);
+    await sh(
+      'kubectl delete -n llm-d pipelineruns --all && kubectl delete -n llm-d -f tasks/kv-cache-build-image -f pipelines/kv-cache-build-image.yaml',
+      ROOT,
+      env,
+    );
   }, 60_000);
 
   describe('on a copy of the repository', () => {
     let copy: string;
     beforeEach(() => {
       copy = mkdtempSync(join(dir, 'repo-'));
-      for (const p of ['tasks', 'pipelines', 'pipelineruns', 'triggers', 'rbac', 'overlays', 'docs', 'scripts', 'README.md', 'kustomization.yaml', 'package.json'])
+      for (const p of [
+        'tasks',
+        'pipelines',
+        'pipelineruns',
+        'triggers',
+        'rbac',
+        'overlays',
+        'docs',
+        'scripts',
+        'README.md',
+        'kustomization.yaml',
+        'package.json',
+      ])
         cpSync(join(ROOT, p), join(copy, p), { recursive: true });
       symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     });
@@ -128,8 +166,12 @@ describe('docs/INSTALL-CLUSTER.md', () => {
         ].join('\n'),
       );
       const r = await sh(block('overlay'), copy, { ...env, IMAGE: BUILT, PATH: `${bin}:${env.PATH ?? ''}` });
-      const withImage = parseAllDocuments(execFileSync('kubectl', ['kustomize', copy], { encoding: 'utf8' })).filter((d) =>
-        (d.toJS() as { spec?: { params?: { name: string }[] } }).spec?.params?.some((p) => p.name === 'image'),
+      const withImage = parseAllDocuments(
+        execFileSync('kubectl', ['kustomize', copy], { encoding: 'utf8' }),
+      ).filter((d) =>
+        (d.toJS() as { spec?: { params?: { name: string }[] } }).spec?.params?.some(
+          (p) => p.name === 'image',
+        ),
       ).length;
       expect([r.code, r.stdout.trim()]).toEqual([0, String(withImage)]);
     }, 30_000);
@@ -145,7 +187,12 @@ describe('docs/INSTALL-CLUSTER.md', () => {
   it('install: `kubectl apply -k .` installs the catalog and lists it', async () => {
     const r = await sh(block('install'), ROOT, env);
     expect(r.code).toBe(0);
-    for (const o of ['task.tekton.dev/kv-cache-ramp-load', 'pipeline.tekton.dev/kv-cache-ramp', 'serviceaccount/kv-cache-bench', 'rolebinding.rbac.authorization.k8s.io/kv-cache-bench'])
+    for (const o of [
+      'task.tekton.dev/kv-cache-ramp-load',
+      'pipeline.tekton.dev/kv-cache-ramp',
+      'serviceaccount/kv-cache-bench',
+      'rolebinding.rbac.authorization.k8s.io/kv-cache-bench',
+    ])
       expect(r.stdout).toContain(o);
   }, 60_000);
 

@@ -57,7 +57,8 @@ describe('the kv-cache-build-image Task', () => {
 
   it('asks only for what the OpenShift Pipelines buildah Task asks: SETFCAP on the buildah steps', () => {
     for (const s of task.spec.steps) {
-      const expected = s.name === 'build' || s.name === 'push' ? { capabilities: { add: ['SETFCAP'] } } : undefined;
+      const expected =
+        s.name === 'build' || s.name === 'push' ? { capabilities: { add: ['SETFCAP'] } } : undefined;
       expect([s.name, s.securityContext]).toEqual([s.name, expected]);
     }
     expect(JSON.stringify(task)).not.toMatch(/privileged|runAsUser/);
@@ -81,7 +82,7 @@ describe('the kv-cache-build-image Task', () => {
 });
 
 describe('the kv-cache-build-image Pipeline and PipelineRun', () => {
-  it("pushes to <registry>/<namespace of the run>/kv-cache-bench:<tag>, the internal registry by default", () => {
+  it('pushes to <registry>/<namespace of the run>/kv-cache-bench:<tag>, the internal registry by default', () => {
     const build = pipeline.spec.tasks[0];
     expect(build?.params?.find((p) => p.name === 'output-image')?.value).toBe(
       '$(params.image-registry)/$(context.pipelineRun.namespace)/kv-cache-bench:$(params.image-tag)',
@@ -153,7 +154,15 @@ describe('the build Pipeline through the local executor', () => {
         'main',
       ],
       'git-checkout': ['git', '-C', '/source', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'],
-      'git-commit': ['git', '-C', '/source', 'log', '-1', '--pretty=format:%H', '--output=/tekton/results/commit'],
+      'git-commit': [
+        'git',
+        '-C',
+        '/source',
+        'log',
+        '-1',
+        '--pretty=format:%H',
+        '--output=/tekton/results/commit',
+      ],
       build: [
         'buildah',
         '--storage-driver=vfs',
@@ -207,7 +216,9 @@ describe('the build Pipeline through the local executor', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { args: string[]; cwd: string; files: string[] });
     expect(calls.map((c) => c.args[1])).toEqual(['build', 'push']);
-    expect(calls[0]?.args).toEqual(pr.taskRuns.build?.steps.find((s) => s.name === 'build')?.command.slice(1));
+    expect(calls[0]?.args).toEqual(
+      pr.taskRuns.build?.steps.find((s) => s.name === 'build')?.command.slice(1),
+    );
     // The build ran in the fetched checkout: the Dockerfile and the lockfile its first stage copies.
     expect(calls[0]?.files).toEqual(['Dockerfile', 'package.json', 'package-lock.json']);
     expect(existsSync(join(calls[0]?.cwd ?? '', '.git'))).toBe(true);

@@ -39,7 +39,17 @@ describe('the kit flags', () => {
 
   it('reads --flag value and --flag=value, the last repeat wins, KUBECTL sets the binary', () => {
     const o = parseKitArgs(
-      ['--namespace', 'a', '--namespace=b', '--runs=hit,ramp', '--timeout', '1h30m', '--dry-run', '--gateway-url', 'http://x:8080/'],
+      [
+        '--namespace',
+        'a',
+        '--namespace=b',
+        '--runs=hit,ramp',
+        '--timeout',
+        '1h30m',
+        '--dry-run',
+        '--gateway-url',
+        'http://x:8080/',
+      ],
       { KUBECTL: '/opt/oc' },
     );
     expect(o).toMatchObject({
@@ -83,7 +93,12 @@ const hit: PipelineRun = {
 
 describe('the plan', () => {
   it('fills in only the params the Pipeline declares, keeps the others, and labels the run', () => {
-    const filled = fillPipelineRun(hit, { namespace: 'prod', 'gateway-url': 'http://gw', selector: 'a=b' }, new Set(['namespace', 'gateway-url', 'stages']), 'kit-1');
+    const filled = fillPipelineRun(
+      hit,
+      { namespace: 'prod', 'gateway-url': 'http://gw', selector: 'a=b' },
+      new Set(['namespace', 'gateway-url', 'stages']),
+      'kit-1',
+    );
     expect(filled.metadata.labels).toEqual({ [RUN_LABEL]: 'kit-1' });
     expect(filled.spec.params).toEqual([
       { name: 'namespace', value: 'prod' },
@@ -93,14 +108,21 @@ describe('the plan', () => {
     expect(hit.spec.params?.[0]?.value).toBe('llm-d');
   });
 
-  const options = parseKitArgs(['--namespace', 'bench', '--image', 'registry.example/kv-cache-bench:1.0.0@sha256:' + 'a'.repeat(64)], {});
+  const options = parseKitArgs(
+    ['--namespace', 'bench', '--image', 'registry.example/kv-cache-bench:1.0.0@sha256:' + 'a'.repeat(64)],
+    {},
+  );
   const plan = buildPlan({
     options,
     root: '/repo',
     catalogResources: ['tasks', 'pipelines', 'rbac'],
     workDir: '/tmp/kit',
     runId: 'kit-1',
-    runDocs: { restart: { ...hit, spec: { ...hit.spec, pipelineRef: { name: 'kv-cache-pod-restart' } } }, hit, ramp: hit },
+    runDocs: {
+      restart: { ...hit, spec: { ...hit.spec, pipelineRef: { name: 'kv-cache-pod-restart' } } },
+      hit,
+      ramp: hit,
+    },
     pipelineParams: new Map([
       ['kv-cache-ramp', new Set(['namespace', 'image', 'host-header'])],
       ['kv-cache-pod-restart', new Set(['namespace'])],
@@ -115,19 +137,39 @@ describe('the plan', () => {
     expect(plan.kubectl.apply).toEqual(['apply', '-n', 'bench', '-f', '/tmp/kit/catalog.yaml']);
   });
 
-  it("waits for each run its own timeout plus five minutes, and passes --image to the Pipelines that take it", () => {
+  it('waits for each run its own timeout plus five minutes, and passes --image to the Pipelines that take it', () => {
     expect(plan.runs.map((r) => [r.name, r.timeoutMs])).toEqual([
       ['restart', 35 * 60_000],
       ['hit', 35 * 60_000],
       ['ramp', 35 * 60_000],
     ]);
-    expect(plan.runs[1]?.doc.spec.params?.map((p) => p.name)).toEqual(['namespace', 'stages', 'host-header', 'image']);
+    expect(plan.runs[1]?.doc.spec.params?.map((p) => p.name)).toEqual([
+      'namespace',
+      'stages',
+      'host-header',
+      'image',
+    ]);
     expect(plan.runs[0]?.doc.spec.params?.map((p) => p.name)).toEqual(['namespace', 'stages']);
   });
 
   it('cleans up by its label and by the list of objects it created', () => {
-    expect(plan.kubectl.deleteRuns).toEqual(['delete', '-n', 'bench', 'pipelineruns', '-l', `${RUN_LABEL}=kit-1`, '--ignore-not-found']);
-    expect(plan.kubectl.deleteCatalog).toEqual(['delete', '-n', 'bench', '-f', '/tmp/kit/created.yaml', '--ignore-not-found']);
+    expect(plan.kubectl.deleteRuns).toEqual([
+      'delete',
+      '-n',
+      'bench',
+      'pipelineruns',
+      '-l',
+      `${RUN_LABEL}=kit-1`,
+      '--ignore-not-found',
+    ]);
+    expect(plan.kubectl.deleteCatalog).toEqual([
+      'delete',
+      '-n',
+      'bench',
+      '-f',
+      '/tmp/kit/created.yaml',
+      '--ignore-not-found',
+    ]);
   });
 
   it.each([
@@ -141,9 +183,27 @@ describe('the plan', () => {
 
 describe('the prerequisite checks', () => {
   it.each([
-    [fail('Error from server (NotFound): the server could not find the requested resource'), false, 'not installed: the API server does not serve tekton.dev/v1'],
-    [ok(JSON.stringify({ resources: [{ name: 'tasks' }, { name: 'pipelines' }] })), false, 'does not serve pipelineruns, taskruns'],
-    [ok(JSON.stringify({ resources: ['tasks', 'pipelines', 'pipelineruns', 'taskruns', 'customruns'].map((name) => ({ name })) })), true, 'serves tasks, pipelines, pipelineruns, taskruns'],
+    [
+      fail('Error from server (NotFound): the server could not find the requested resource'),
+      false,
+      'not installed: the API server does not serve tekton.dev/v1',
+    ],
+    [
+      ok(JSON.stringify({ resources: [{ name: 'tasks' }, { name: 'pipelines' }] })),
+      false,
+      'does not serve pipelineruns, taskruns',
+    ],
+    [
+      ok(
+        JSON.stringify({
+          resources: ['tasks', 'pipelines', 'pipelineruns', 'taskruns', 'customruns'].map((name) => ({
+            name,
+          })),
+        }),
+      ),
+      true,
+      'serves tasks, pipelines, pipelineruns, taskruns',
+    ],
     [fail('Unable to connect to the server: dial tcp: i/o timeout'), false, 'cannot read API discovery'],
   ])('Tekton: %j → %s', (r, good, detail) => {
     const c = tektonCheck(r);
@@ -164,26 +224,43 @@ describe('the prerequisite checks', () => {
   });
 
   it('a missing namespace and a denied permission are named', () => {
-    expect(namespaceCheck(fail('Error from server (NotFound): namespaces "x" not found'), 'x').detail).toContain('not found: create it');
+    expect(
+      namespaceCheck(fail('Error from server (NotFound): namespaces "x" not found'), 'x').detail,
+    ).toContain('not found: create it');
     const c = permissionsCheck(
       [
         { verb: 'create', resource: 'tasks.tekton.dev', r: ok('yes\n') },
-        { verb: 'create', resource: 'roles.rbac.authorization.k8s.io', r: { code: 1, stdout: 'no\n', stderr: '' } },
+        {
+          verb: 'create',
+          resource: 'roles.rbac.authorization.k8s.io',
+          r: { code: 1, stdout: 'no\n', stderr: '' },
+        },
       ],
       'ns',
     );
-    expect([c.ok, c.detail]).toEqual([false, 'kubectl auth can-i -n ns says no to: create roles.rbac.authorization.k8s.io (ask for the namespace\'s admin or edit role)']);
+    expect([c.ok, c.detail]).toEqual([
+      false,
+      "kubectl auth can-i -n ns says no to: create roles.rbac.authorization.k8s.io (ask for the namespace's admin or edit role)",
+    ]);
   });
 
   const models = JSON.stringify({ data: [{ id: 'meta-llama/Llama-3.2-3B-Instruct' }] });
   it.each([
     [{ status: 200, body: models }, true, 'answers from here and serves meta-llama/Llama-3.2-3B-Instruct'],
-    [{ status: 200, body: JSON.stringify({ data: [{ id: 'other' }] }) }, false, 'serves other, not meta-llama/Llama-3.2-3B-Instruct (pass --model)'],
+    [
+      { status: 200, body: JSON.stringify({ data: [{ id: 'other' }] }) },
+      false,
+      'serves other, not meta-llama/Llama-3.2-3B-Instruct (pass --model)',
+    ],
     [{ status: 404, body: '' }, false, 'answered 404 from here for Host h: no route (check --host-header'],
     [{ status: 401, body: '' }, true, 'it wants an API key'],
     [{ status: 503, body: '' }, false, 'is there a Ready pod behind the gateway?'],
     [{ status: 200, body: '<html>' }, false, 'not with an OpenAI model list'],
-    [{ error: 'connect ECONNREFUSED 127.0.0.1:1' }, false, 'no answer from here: connect ECONNREFUSED 127.0.0.1:1 (check --gateway-url)'],
+    [
+      { error: 'connect ECONNREFUSED 127.0.0.1:1' },
+      false,
+      'no answer from here: connect ECONNREFUSED 127.0.0.1:1 (check --gateway-url)',
+    ],
   ])('gateway %j', (probe, good, detail) => {
     const c = gatewayCheck(probe, 'http://gw', 'h', 'meta-llama/Llama-3.2-3B-Instruct', 'from here');
     expect([c.ok, c.detail]).toEqual([good, expect.stringContaining(detail)]);
@@ -204,14 +281,24 @@ describe('the prerequisite checks', () => {
 
 describe('the probe pod', () => {
   it('passes the URL and host as arguments, restricted and out of the mesh', () => {
-    const args = podProbeArgs({ namespace: 'ns', podName: 'p', image: 'img:1', gatewayUrl: 'http://gw', hostHeader: 'h', runLabel: `${RUN_LABEL}=k` });
+    const args = podProbeArgs({
+      namespace: 'ns',
+      podName: 'p',
+      image: 'img:1',
+      gatewayUrl: 'http://gw',
+      hostHeader: 'h',
+      runLabel: `${RUN_LABEL}=k`,
+    });
     expect(args.slice(-5)).toEqual(['node', '-e', POD_PROBE_SCRIPT, 'http://gw', 'h']);
     expect(POD_PROBE_SCRIPT).not.toContain('http://gw');
     expect(args).toContain(`--labels=sidecar.istio.io/inject=false,${RUN_LABEL}=k`);
     const overrides = JSON.parse(args.find((a) => a.startsWith('--overrides='))?.slice(12) ?? '{}') as {
       spec: { containers: { name: string; securityContext: unknown }[] };
     };
-    expect(overrides.spec.containers[0]).toMatchObject({ name: 'p', securityContext: { allowPrivilegeEscalation: false } });
+    expect(overrides.spec.containers[0]).toMatchObject({
+      name: 'p',
+      securityContext: { allowPrivilegeEscalation: false },
+    });
   });
 
   it.each([
@@ -246,10 +333,23 @@ describe('a run status', () => {
   });
 
   it('reports the figures, or the reason it failed', () => {
-    expect(resultLine('hit', 'cache-hit-run-x', runState(status('True', 'Succeeded', { 'hit-rate': '0.8', stickiness: 'GOOD', verdict: 'PASS', summary: '{}' })))).toBe(
-      'hit      PASS  cache-hit-run-x  hit-rate=0.8 stickiness=GOOD verdict=PASS',
+    expect(
+      resultLine(
+        'hit',
+        'cache-hit-run-x',
+        runState(
+          status('True', 'Succeeded', {
+            'hit-rate': '0.8',
+            stickiness: 'GOOD',
+            verdict: 'PASS',
+            summary: '{}',
+          }),
+        ),
+      ),
+    ).toBe('hit      PASS  cache-hit-run-x  hit-rate=0.8 stickiness=GOOD verdict=PASS');
+    expect(resultLine('restart', 'r', runState(status('False', 'Failed')))).toBe(
+      'restart  FAIL  r  Failed  (Failed: m)',
     );
-    expect(resultLine('restart', 'r', runState(status('False', 'Failed')))).toBe('restart  FAIL  r  Failed  (Failed: m)');
     expect(resultLine('ramp', '-', undefined)).toBe('ramp     not run');
   });
 });

@@ -41,7 +41,11 @@ describe('kubectl kustomize overlays/image', () => {
     const tasks = withImage(overlay).filter((o) => o.kind === 'Task');
     expect(tasks.length).toBe(base.filter((o) => o.kind === 'Task').length);
     for (const o of withImage(overlay))
-      expect([o.kind, o.metadata.name, imageDefault(o)]).toEqual([o.kind, o.metadata.name, `${INTERNAL}:main`]);
+      expect([o.kind, o.metadata.name, imageDefault(o)]).toEqual([
+        o.kind,
+        o.metadata.name,
+        `${INTERNAL}:main`,
+      ]);
   });
 
   it('changes nothing else: with the image defaults put back, every object equals the base', () => {
@@ -58,7 +62,8 @@ describe('kubectl kustomize overlays/image', () => {
   it('without image-params.yaml the images: transformer leaves the Tekton defaults alone (why it exists)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'overlay-'));
     try {
-      for (const p of ['tasks', 'pipelines', 'rbac']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+      for (const p of ['tasks', 'pipelines', 'rbac'])
+        cpSync(join(ROOT, p), join(dir, p), { recursive: true });
       cpSync(join(ROOT, 'overlays'), join(dir, 'overlays'), { recursive: true });
       const file = join(dir, 'overlays/image/kustomization.yaml');
       const k = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -84,7 +89,14 @@ describe('after `kustomize edit set image` with a digest', () => {
       const file = join(dir, 'overlays', overlay, 'kustomization.yaml');
       const k = parse(readFileSync(file, 'utf8')) as { images: Record<string, string>[] };
       expect(k.images.map((i) => i.name)).toEqual(['quay.io/kv-cache-bench/kv-cache-bench']);
-      k.images = [{ digest: DIGEST, name: 'quay.io/kv-cache-bench/kv-cache-bench', newName: INTERNAL, newTag: 'build-7' }];
+      k.images = [
+        {
+          digest: DIGEST,
+          name: 'quay.io/kv-cache-bench/kv-cache-bench',
+          newName: INTERNAL,
+          newTag: 'build-7',
+        },
+      ];
       writeFileSync(file, stringify(k));
     }
   });
@@ -130,7 +142,8 @@ describe('the YAML of issue #11', () => {
       ],
       { cwd: ROOT, encoding: 'utf8' },
     );
-    if (r.error) throw new Error('yamllint is not installed: run `apt-get update && apt-get install -y yamllint`');
+    if (r.error)
+      throw new Error('yamllint is not installed: run `apt-get update && apt-get install -y yamllint`');
     expect([r.status, `${r.stdout}${r.stderr}`]).toEqual([0, '']);
   });
 });

@@ -35,9 +35,16 @@ describe('parseImageRef', () => {
     [PINNED, { name: 'quay.io/kv-cache-bench/kv-cache-bench', tag: '0.1.0', digest: DIGEST }],
     [
       `image-registry.openshift-image-registry.svc:5000/llm-d/kv-cache-bench:main@${DIGEST}`,
-      { name: 'image-registry.openshift-image-registry.svc:5000/llm-d/kv-cache-bench', tag: 'main', digest: DIGEST },
+      {
+        name: 'image-registry.openshift-image-registry.svc:5000/llm-d/kv-cache-bench',
+        tag: 'main',
+        digest: DIGEST,
+      },
     ],
-    [`localhost/kv-cache-bench:v1.2.3-rc.1@${DIGEST}`, { name: 'localhost/kv-cache-bench', tag: 'v1.2.3-rc.1', digest: DIGEST }],
+    [
+      `localhost/kv-cache-bench:v1.2.3-rc.1@${DIGEST}`,
+      { name: 'localhost/kv-cache-bench', tag: 'v1.2.3-rc.1', digest: DIGEST },
+    ],
   ])('reads %s', (ref, expected) => {
     expect(parseImageRef(ref, { requireDigest: true })).toEqual(expected);
     expect(formatImageRef(expected)).toBe(ref);
@@ -126,7 +133,16 @@ describe('npm run release:pin-image -- <ref>, on a copy of the catalog', () => {
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'pin-image-'));
-    for (const p of ['tasks', 'pipelines', 'pipelineruns', 'triggers', 'rbac', 'docs', 'README.md', 'kustomization.yaml'])
+    for (const p of [
+      'tasks',
+      'pipelines',
+      'pipelineruns',
+      'triggers',
+      'rbac',
+      'docs',
+      'README.md',
+      'kustomization.yaml',
+    ])
       cpSync(join(ROOT, p), join(root, p), { recursive: true });
     before = snapshot(root);
     run = pin(root, PINNED);
@@ -140,7 +156,9 @@ describe('npm run release:pin-image -- <ref>, on a copy of the catalog', () => {
 
   it('rewrites every Task and Pipeline image default; the steps still take $(params.image)', () => {
     const files = catalogFiles(root).yaml;
-    const defaults = new Map(files.flatMap((f) => [...imageDefaults(readFileSync(join(root, f), 'utf8'), f)]));
+    const defaults = new Map(
+      files.flatMap((f) => [...imageDefaults(readFileSync(join(root, f), 'utf8'), f)]),
+    );
     const tasks = [...defaults.keys()].filter((k) => k.startsWith('Task/'));
     // Every Task that runs the CLI: all but the image build, which runs git and buildah.
     const taskDirs = files.filter((f) => /^tasks\/[^/]+\/[^/]+\.yaml$/.test(f)).length;
@@ -168,7 +186,11 @@ describe('npm run release:pin-image -- <ref>, on a copy of the catalog', () => {
       });
     }
     expect(changed).toEqual(
-      expect.arrayContaining(['triggers/cronjob.yaml', 'tasks/kv-cache-warmup/README.md', 'pipelines/kv-cache-ramp.yaml']),
+      expect.arrayContaining([
+        'triggers/cronjob.yaml',
+        'tasks/kv-cache-warmup/README.md',
+        'pipelines/kv-cache-ramp.yaml',
+      ]),
     );
     expect(changed.filter((f) => f.includes('kv-cache-build-image'))).toEqual([]);
   });
@@ -243,7 +265,10 @@ describe('what pin-image refuses, leaving every file as it was', () => {
 
   it('Tasks that disagree on their image: exit 2, naming them', () => {
     const file = join(root, 'tasks/kv-cache-report/kv-cache-report.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(`default: ${CURRENT}`, 'default: quay.io/x/kv-cache-bench:9.9.9'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(`default: ${CURRENT}`, 'default: quay.io/x/kv-cache-bench:9.9.9'),
+    );
     const before = snapshot(root);
     const r = pin(root, PINNED);
     expect(r.status).toBe(2);

@@ -60,12 +60,17 @@ describe('the release workflow', () => {
     expect(build.with?.push).toBe(true);
     expect(build.with?.tags).toBe('${{ env.IMAGE }}:${{ steps.version.outputs.version }}');
     // The Tasks name <IMAGE>:<package.json version> until a release pins the digest.
-    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    expect(parseImageRef(taskImage, { requireDigest: false })).toMatchObject({ name: wf.env.IMAGE, tag: version });
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string })
+      .version;
+    expect(parseImageRef(taskImage, { requireDigest: false })).toMatchObject({
+      name: wf.env.IMAGE,
+      tag: version,
+    });
   });
 
-  it('refuses a tag that is not package.json\'s version, or that the Tasks do not name yet', () => {
-    const order = (needle: string) => steps.findIndex((s) => (s.run ?? '').includes(needle) || s.uses?.includes(needle));
+  it("refuses a tag that is not package.json's version, or that the Tasks do not name yet", () => {
+    const order = (needle: string) =>
+      steps.findIndex((s) => (s.run ?? '').includes(needle) || s.uses?.includes(needle));
     expect(runs).toContain('"$version" != "$package"');
     expect(runs).toContain('npm run release:pin-image -- --check "$IMAGE:$VERSION"');
     // Both before anything is built or pushed.
@@ -84,14 +89,19 @@ describe('the release workflow', () => {
   });
 
   it('never expands an expression inside a shell line (values reach run: through env)', () => {
-    for (const s of steps) expect([s.name, s.run ?? '']).toEqual([s.name, expect.not.stringContaining('${{')]);
+    for (const s of steps)
+      expect([s.name, s.run ?? '']).toEqual([s.name, expect.not.stringContaining('${{')]);
   });
 
   it('passes yamllint with the catalog rules', () => {
-    const r = spawnSync('yamllint', ['--strict', '-f', 'parsable', '-c', '.yamllint.yaml', '.github/workflows'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'yamllint',
+      ['--strict', '-f', 'parsable', '-c', '.yamllint.yaml', '.github/workflows'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     expect([r.status, `${r.stdout}${r.stderr}`]).toEqual([0, '']);
   });
 });

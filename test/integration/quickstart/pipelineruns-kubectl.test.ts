@@ -1,16 +1,28 @@
-// PipelineRuns that go wrong on the embedded stack end the way Tekton ends them, seen through real kubectl:
-// a load that fails (Succeeded=False, reason Failed, the report still written), a missing Pipeline
-// (CouldntGetPipeline), a ServiceAccount without the Role (the API's 403 in the step log, --tls RBAC), a
-// deleted run (its steps stop, its TaskRuns and pods go).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// The catalog and its runs on the embedded stack through real kubectl: `kubectl apply -k .` stores and
+// re-applies like a cluster (unchanged, configured), and PipelineRuns that go wrong end the way Tekton ends
+// them — a load that fails (Succeeded=False, reason Failed, the report still written), a missing Pipeline
+// (CouldntGetPipeline, seen through `get -w`), a ServiceAccount without the Role (the API's 403 in the
+// step log, --tls RBAC), a deleted run (its steps stop, its TaskRuns and pods go).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, type StackHandle } from '../../../src/sim/stack.ts';
-import { eventually, kubectlWith, resultsOf, succeeded, type PipelineRunJson, type Run } from './helpers.ts';
+import {
+  eventually,
+  kubectlWith,
+  resultsOf,
+  ROOT,
+  succeeded,
+  type PipelineRunJson,
+  type Run,
+} from './helpers.ts';
 
 let stack: StackHandle;
 let dir: string;
 let kubectl: (...args: string[]) => Promise<Run>;
+let kubectlEnv: NodeJS.ProcessEnv;
+let applied: Run;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pipelinerun-failures-'));
@@ -22,13 +34,9 @@ beforeAll(async () => {
     tekton: true,
     host: 'llm-d.demo.local',
   });
-  kubectl = kubectlWith(stack.kubeconfigPath, {
-    ...process.env,
-    KUBECONFIG: undefined,
-    KUBECACHEDIR: join(dir, 'kube-cache'),
-  });
-  const applied = await kubectl('apply', '-k', '.');
-  expect(applied.stderr).toBe('');
+  kubectlEnv = { ...process.env, KUBECONFIG: undefined, KUBECACHEDIR: join(dir, 'kube-cache') };
+  kubectl = kubectlWith(stack.kubeconfigPath, kubectlEnv);
+  applied = await kubectl('apply', '-k', '.');
 }, 120_000);
 
 afterAll(async () => {
@@ -92,6 +100,63 @@ async function taskRunPod(pipelineRun: string): Promise<string> {
   return r.stdout.trim();
 }
 
+/** kind/name of every object `kubectl apply -k .` sends (kustomize works offline). */
+function catalogObjects(): string[] {
+  const out = execFileSync('kubectl', ['kustomize', ROOT], { encoding: 'utf8' });
+  return [...out.matchAll(/^kind: (\w+)\nmetadata:\n(?:\s{2}.*\n)*?\s{2}name: (\S+)$/gm)].map(
+    (m) => `${m[1]}/${m[2]}`,
+  );
+}
+
+describe("the catalog's objects through kubectl", () => {
+  it('kubectl apply -k . creates every object, and lists them like a cluster', async () => {
+    expect(applied.stderr).toBe('');
+    const objects = catalogObjects();
+    expect(objects.length).toBeGreaterThan(10);
+    expect(applied.stdout.trim().split('\n')).toHaveLength(objects.length);
+    expect(applied.stdout).not.toMatch(/unchanged|configured/);
+    const listed = await kubectl(
+      'get',
+      'tasks,pipelines,serviceaccounts,roles,rolebindings',
+      '-n',
+      'llm-d',
+      '-o',
+      'name',
+    );
+    for (const o of objects) {
+      const [kind, name] = o.split('/') as [string, string];
+      expect(listed.stdout).toContain(`${kind.toLowerCase()}`);
+      expect(listed.stdout).toMatch(new RegExp(`/${name}$`, 'm'));
+    }
+  });
+
+  it('applied again it changes nothing; a changed Task is patched to a new generation', async () => {
+    const again = await kubectl('apply', '-k', '.');
+    expect(
+      again.stdout
+        .trim()
+        .split('\n')
+        .every((l) => / unchanged$/.test(l)),
+    ).toBe(true);
+    const task = readFileSync(join(ROOT, 'tasks/kv-cache-warmup/kv-cache-warmup.yaml'), 'utf8');
+    const changed = join(dir, 'warmup.yaml');
+    writeFileSync(changed, task.replace(/default: info\b/, 'default: debug'));
+    const patched = await kubectl('apply', '-n', 'llm-d', '-f', changed);
+    expect(patched.stdout.trim()).toBe('task.tekton.dev/kv-cache-warmup configured');
+    const r = await kubectl('get', 'task', '-n', 'llm-d', 'kv-cache-warmup', '-o', 'json');
+    const obj = JSON.parse(r.stdout) as {
+      metadata: { generation: number; annotations: Record<string, string> };
+      spec: { params: { name: string; default?: string }[] };
+    };
+    expect(obj.metadata.generation).toBe(2);
+    expect(obj.spec.params.find((p) => p.name === 'log-level')?.default).toBe('debug');
+    expect(obj.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toContain('debug');
+    expect((await kubectl('apply', '-k', '.')).stdout).toContain(
+      'task.tekton.dev/kv-cache-warmup configured',
+    );
+  });
+});
+
 describe('PipelineRuns that fail on the embedded stack', () => {
   it('a load that fails ends Succeeded=False (Failed) with the report still produced', async () => {
     const name = await create(
@@ -119,8 +184,25 @@ describe('PipelineRuns that fail on the embedded stack', () => {
   }, 150_000);
 
   it('a PipelineRun naming a missing Pipeline fails with CouldntGetPipeline', async () => {
+    const watch = spawn(
+      'kubectl',
+      ['--kubeconfig', stack.kubeconfigPath, 'get', 'pipelinerun', '-n', 'llm-d', '-w'],
+      {
+        env: kubectlEnv,
+      },
+    );
+    let watched = '';
+    watch.stdout.on('data', (c: Buffer) => (watched += c.toString()));
     const name = await create(pipelineRun('no-such-pipeline', {}));
     const pr = await waitFailed(name);
+    await eventually(
+      'the watch to show it',
+      async () => (/False\s+CouldntGetPipeline/.test(watched) ? true : undefined),
+      10_000,
+    );
+    watch.kill();
+    expect(watched.split('\n')[0]).toMatch(/^NAME\s+SUCCEEDED\s+REASON\s+STARTTIME\s+COMPLETIONTIME/);
+    expect(watched).toMatch(new RegExp(`^${name}\\s+False\\s+CouldntGetPipeline`, 'm'));
     expect(succeeded(pr)).toMatchObject({
       status: 'False',
       reason: 'CouldntGetPipeline',
@@ -142,6 +224,30 @@ describe('PipelineRuns that fail on the embedded stack', () => {
       /needs verb "list" on resource "pods" in namespace llm-d|User "system:serviceaccount:llm-d:no-rights" cannot list resource "pods" in API group "" in the namespace "llm-d"/,
     );
   }, 60_000);
+
+  it('cancelling a running PipelineRun (spec.status Cancelled, as tkn pipelinerun cancel) ends it Cancelled', async () => {
+    const name = await create(pipelineRun('kv-cache-ramp', { stages: '2x2000', sessions: '2' }));
+    await eventually('its TaskRun to run', async () => (await taskRunPod(name)) || undefined, 30_000);
+    const patched = await kubectl(
+      'patch',
+      'pipelinerun',
+      '-n',
+      'llm-d',
+      name,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"status":"Cancelled"}}',
+    );
+    expect(patched.stdout).toMatch(/patched/);
+    const pr = await waitFailed(name);
+    expect(succeeded(pr)).toMatchObject({
+      reason: 'Cancelled',
+      message: `PipelineRun "${name}" was cancelled`,
+    });
+    const trs = await kubectl('get', 'taskruns', '-n', 'llm-d', '-l', `tekton.dev/pipelineRun=${name}`);
+    expect(trs.stdout).toMatch(/False\s+TaskRunCancelled/);
+  }, 90_000);
 
   it('deleting a running PipelineRun stops its steps and removes its TaskRuns and pods', async () => {
     const name = await create(pipelineRun('kv-cache-ramp', { stages: '2x2000', sessions: '2' }));
