@@ -4,8 +4,16 @@
 import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
+import { fileProblem } from '../files.ts';
 import type { Snapshot, StageMark } from '../types.ts';
 import { RecordsAccumulator } from './record-aggregate.ts';
+
+/**
+ * A line longer than this is no record (a binary file, a file without newlines): it is handed over as one
+ * unparseable line, so it is counted as dropped, and skipped without holding it in memory.
+ */
+const MAX_LINE_CHARS = 64 * 1024 * 1024;
+const OVERLONG_LINE = '\u0000 (line too long)';
 
 async function forEachLine(
   path: string,
@@ -19,23 +27,39 @@ async function forEachLine(
       `cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (check the path)`,
     );
   }
+  // /dev/zero, a FIFO or a directory would be read forever or fail half-way.
+  const problem = fileProblem(path, Number.MAX_SAFE_INTEGER);
+  if (problem) throw new UsageError(`cannot read ${flag} ${path}: ${problem}`);
   // Lines are cut from each chunk by hand: readline's per-line events and queue cost a third more memory
   // on a million records. A last line without '\n' (a run killed mid-write) is still handed over.
   const input = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 18 });
   let lineNo = 0;
   let rest = '';
+  let skipping = false;
   try {
     for await (const chunk of input as AsyncIterable<string>) {
       const text = rest + chunk;
       let start = 0;
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      if (skipping) {
+        const nl = text.indexOf('\n');
+        rest = '';
+        if (nl === -1) continue;
+        skipping = false;
+        start = nl + 1;
+      }
+      for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
         const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
         onLine(text.slice(start, end), ++lineNo);
         start = nl + 1;
       }
       rest = text.slice(start);
+      if (rest.length > MAX_LINE_CHARS) {
+        onLine(OVERLONG_LINE, ++lineNo);
+        rest = '';
+        skipping = true;
+      }
     }
-    if (rest !== '') onLine(rest, ++lineNo);
+    if (rest !== '' && !skipping) onLine(rest, ++lineNo);
   } catch (err) {
     throw new UsageError(
       `cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
