@@ -1,10 +1,7 @@
 // The one request body autocannon and wrk send: built by ramp-load's own code (session pool + chat
 // client) for the bench's workload shape, so the fixed-body tools and ramp-load send the same JSON.
-import { buildSessionPool } from '../src/load/driver.ts';
-import { ChatClient } from '../src/load/client.ts';
-import { templateDate } from '../src/tokenize/chat-template.ts';
-import { WHOLE } from '../src/workload/plan.ts';
 import type { WorkloadShape } from '../src/workload/sessions.ts';
+import { code, importFrom } from './code.ts';
 
 export interface BenchShape extends WorkloadShape {
   maxTokens: number;
@@ -13,6 +10,18 @@ export interface BenchShape extends WorkloadShape {
 
 /** The first request of session 0, as ramp-load --no-stream would send it (pinned date). */
 export async function firstRequestBody(shape: BenchShape, stream: boolean, epochMs: number): Promise<string> {
+  const { buildSessionPool } = await importFrom<typeof import('../src/load/driver.ts')>(
+    code().module('load/driver'),
+  );
+  const { ChatClient } = await importFrom<typeof import('../src/load/client.ts')>(
+    code().module('load/client'),
+  );
+  const { templateDate } = await importFrom<typeof import('../src/tokenize/chat-template.ts')>(
+    code().module('tokenize/chat-template'),
+  );
+  const { WHOLE } = await importFrom<typeof import('../src/workload/plan.ts')>(
+    code().module('workload/plan'),
+  );
   const pool = await buildSessionPool({ shape, tokenizer: 'approx', part: WHOLE });
   const state = pool.acquire();
   if (!state) throw new Error('the bench shape has no session');

@@ -1,5 +1,6 @@
-// The bench's target process: N simulated vLLM pods (src/sim/vllm/pod.ts) in one process of their own,
-// so the load generator under test never shares an event loop with them. Started by the bench as
+// The bench's target process: N simulated vLLM pods (src/sim/vllm/pod.ts, from the bench's frozen copy
+// of the code) in one process of their own, so the load generator under test never shares an event loop
+// with them. Started by the bench as
 //   node bench/pods-server.ts '<json PodsServerOptions>'
 // it prints one JSON line `{"pid","pods":[{"name","url"}…]}` once every pod listens, then serves until
 // SIGTERM/SIGINT. With `firstContentFile` it also times, inside the pods' process, every streamed
@@ -7,8 +8,7 @@
 // those times to the file on exit: what the pods really delivered, next to what the client measured.
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
-import { startVllmPod } from '../src/sim/vllm/pod.ts';
-import { loadTokenizer } from '../src/tokenize/tokenizer.ts';
+import { pathToFileURL } from 'node:url';
 import type { LatencyProfile, VllmPodHandle } from '../src/sim/contracts.ts';
 
 export interface PodsServerOptions {
@@ -18,6 +18,8 @@ export interface PodsServerOptions {
   maxNumSeqs: number;
   numBlocks: number;
   model: string;
+  /** where the code under test is (the bench's frozen copy, bench/code.ts) */
+  modules: { pod: string; tokenizer: string };
   firstContentFile?: string;
 }
 
@@ -60,6 +62,12 @@ async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as PodsServerOptions;
   const samples: FirstContentSample[] = [];
   if (opts.firstContentFile) traceFirstContent(samples);
+  const { startVllmPod } = (await import(
+    pathToFileURL(opts.modules.pod).href
+  )) as typeof import('../src/sim/vllm/pod.ts');
+  const { loadTokenizer } = (await import(
+    pathToFileURL(opts.modules.tokenizer).href
+  )) as typeof import('../src/tokenize/tokenizer.ts');
   // approx: the pods tokenize every prompt; the BPE tokenizer would make them the bottleneck.
   const tokenizer = await loadTokenizer('approx');
   const pods: VllmPodHandle[] = [];

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { LatencyProfile } from '../src/sim/contracts.ts';
 import type { PodsServerOptions, PodsServerState } from './pods-server.ts';
+import { code } from './code.ts';
 import { firstJsonLine, NODE, pinned, start, stop } from './procs.ts';
 
 export interface PodsProcess {
@@ -27,6 +28,7 @@ export async function startPods(o: {
     // 8k blocks × 16 tokens: far more than the bench's in-flight prompts; small enough for 64 pods.
     numBlocks: 8192,
     model: 'meta-llama/Llama-3.2-3B-Instruct',
+    modules: { pod: code().module('sim/vllm/pod'), tokenizer: code().module('tokenize/tokenizer') },
     ...(o.firstContentFile ? { firstContentFile: o.firstContentFile } : {}),
   };
   const [cmd, args] = pinned(o.cpu, NODE, [SERVER, JSON.stringify(opts)]);

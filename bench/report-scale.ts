@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GNU_TIME, maxRssMbFromTimeV, NODE, pinned, run, wallSecondsFromTimeV } from './procs.ts';
 import { writeSyntheticRun } from './synthetic.ts';
-import { CLI } from './tools.ts';
+import { code } from './code.ts';
 
 export interface ReportScaleResult {
   records: number;
@@ -35,7 +35,7 @@ export async function benchReportScale(
   });
   const outDir = join(dir, 'report-out');
   const cli = [
-    CLI,
+    code().cli,
     'report',
     '--before',
     files.before,

@@ -9,7 +9,7 @@
 // figures next to targets, and writes bench/results.json (soak: bench/soak-results.json). Figures, not asserts.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clockResolution } from './clock.ts';
 import { benchReportScale } from './report-scale.ts';
@@ -18,7 +18,7 @@ import { benchSoak } from './soak.ts';
 import { benchRows, clockLines, renderTable, type BenchResults } from './table.ts';
 import { benchThroughput } from './throughput.ts';
 import { benchTtft, type Placement } from './ttft.ts';
-import { CLI, REPO } from './tools.ts';
+import { activate, snapshotCode } from './code.ts';
 import { PRIORITY } from './procs.ts';
 
 const SECTIONS = ['throughput', 'ttft', 'report', 'scrape'] as const;
@@ -63,6 +63,11 @@ const LOAD_CPU = twoCpus ? 0 : null;
 const POD_CPU = twoCpus ? 1 : null;
 const bench = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'kv-cache-bench-bench-'));
+// Every process from here on runs this copy of the code, whatever happens to the tree meanwhile.
+const snapshot = snapshotCode(dir);
+activate(snapshot);
+if (snapshot.staleBuild)
+  log('warning: src/ changed after the last build; the bench runs the build (npm run bench builds first)');
 const round2 = (xs: number[]): number[] => xs.map((x) => Math.round(x * 100) / 100);
 
 try {
@@ -99,7 +104,7 @@ try {
         cpuModel: cpus()[0]?.model ?? '?',
         node: process.version,
         loadAverageBefore: round2(loadavg()),
-        cli: relative(REPO, CLI),
+        cli: snapshot.kind === 'dist' ? 'dist/src/bin.js (a copy)' : 'src/bin.ts (a copy, type stripping)',
         priority: PRIORITY,
       },
       clock: twoCpus ? [await clockResolution(0), await clockResolution(1)] : [await clockResolution(0)],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startPods } from './pods.ts';
 import { NODE, pinned, run } from './procs.ts';
 import { median } from './stats.ts';
-import { CLI } from './tools.ts';
+import { code } from './code.ts';
 
 export interface ScrapeScaleResult {
   pods: number;
@@ -68,7 +68,7 @@ export async function benchScrapeScale(
     const bytesPerPod = await warmPods(urls);
     const out = join(dir, 'scrape-64.json');
     const scrape = pinned(o.loadCpu, NODE, [
-      CLI,
+      code().cli,
       'scrape-metrics',
       '--via',
       'urls',
@@ -79,7 +79,7 @@ export async function benchScrapeScale(
       '--label',
       'bench',
     ]);
-    const help = pinned(o.loadCpu, NODE, [CLI, '--help']);
+    const help = pinned(o.loadCpu, NODE, [code().cli, '--help']);
     const perRun: number[] = [];
     const startup: number[] = [];
     for (let i = 0; i < o.runs; i++) {

@@ -11,7 +11,7 @@ import { shapeFlags, type BenchShape } from './body.ts';
 import { startPods } from './pods.ts';
 import { NODE, pinned } from './procs.ts';
 import { median } from './stats.ts';
-import { CLI } from './tools.ts';
+import { code } from './code.ts';
 
 export interface MemorySample {
   tSeconds: number;
@@ -71,7 +71,7 @@ export async function benchSoak(
   const [cmd, args] = pinned(o.loadCpu, NODE, [
     '--import',
     probe,
-    CLI,
+    code().cli,
     'ramp-load',
     '--gateway-url',
     (pods.state.pods[0] as { url: string }).url,

@@ -2,35 +2,13 @@
 // wrk (C, the reference for what one core can send), autocannon (Node, undici-free HTTP/1.1 client),
 // and ramp-load itself through the CLI, exactly as users run it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageMark } from '../src/types.ts';
+import { code, REPO } from './code.ts';
 import { cpuSecondsOf, NODE, pinnedCounted, run } from './procs.ts';
 
 export const WRK = '/usr/bin/wrk';
-export const REPO = new URL('..', import.meta.url).pathname;
-
-function newestMtimeMs(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtimeMs(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The CLI as it ships: dist/src/bin.js (`npm run bench` builds it first), unless src/ changed since the
- * build — then src/bin.ts through type stripping, which costs ~0.2 s of start-up per process.
- */
-export function cliEntry(): { path: string; built: boolean } {
-  const dist = join(REPO, 'dist/src/bin.js');
-  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtimeMs(join(REPO, 'src')))
-    return { path: dist, built: true };
-  return { path: join(REPO, 'src/bin.ts'), built: false };
-}
-
-export const CLI = cliEntry().path;
 const AUTOCANNON = join(REPO, 'node_modules/autocannon/autocannon.js');
 
 export interface ToolResult {
@@ -160,7 +138,7 @@ export async function runRampLoad(opts: {
   for (const f of [opts.out, `${opts.out}.stages.jsonl`]) rmSync(f, { force: true });
   const [cmd, args] = pinnedCounted(opts.cpu, NODE, [
     ...(opts.nodeArgs ?? []),
-    CLI,
+    code().cli,
     'ramp-load',
     ...opts.args,
     '--out',

@@ -58,6 +58,23 @@ function buildParser(
 }
 
 /**
+ * Error messages quote what the user gave; a CR/LF or an escape sequence in a flag value must not split
+ * the one error line (or forge another line in a log collector), so control characters are shown escaped.
+ */
+export function escapeControls(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
  * `--timeout -5s` reaches yargs as the short flags -5 and -s ("Unknown arguments: 5, s"): name the flag
  * and the negative value instead. Plain negative numbers (`--sessions -5`) are values to yargs already.
  */
@@ -75,7 +92,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let chosen: { cmd: CommandModule; args: Record<string, unknown> } | undefined;
   const negative = negativeValue(argv);
   if (negative) {
-    io.stderr.write(`kv-cache-bench: ${negative.message}\n`);
+    io.stderr.write(`kv-cache-bench: ${escapeControls(negative.message)}\n`);
     return negative.exitCode;
   }
   try {
@@ -83,7 +100,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       chosen = { cmd, args };
     }).parseAsync();
   } catch (err) {
-    io.stderr.write(`kv-cache-bench: ${(err as Error).message}\n`);
+    io.stderr.write(`kv-cache-bench: ${escapeControls((err as Error).message)}\n`);
     return exitCodeOf(err instanceof UsageError ? err : new UsageError((err as Error).message));
   }
   if (!chosen) return 0; // --help
@@ -92,7 +109,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     const e = err as Error;
     const debug = chosen.args['log-level'] === 'debug' || chosen.args['log-level'] === 'trace';
-    io.stderr.write(`kv-cache-bench ${chosen.cmd.name}: ${debug ? (e.stack ?? e.message) : e.message}\n`);
+    const shown = escapeControls(e.message);
+    // With --log-level debug the stack follows on its own lines; the message line stays one line.
+    const frames = debug ? (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)) : [];
+    const stack = frames.length > 0 ? `\n${frames.join('\n')}` : '';
+    io.stderr.write(`kv-cache-bench ${chosen.cmd.name}: ${shown}${stack}\n`);
     return exitCodeOf(err);
   }
 }

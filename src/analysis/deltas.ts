@@ -60,7 +60,9 @@ function restartedBetween(b: PodSnapshot, a: PodSnapshot): boolean {
 
 function startedAfter(pod: PodSnapshot, takenAt: string): boolean | undefined {
   const before = Date.parse(takenAt);
-  if (pod.startTime) return Date.parse(pod.startTime) > before;
+  // Kubernetes timestamps are whole seconds: a pod started in the snapshot's own second reads as
+  // starting before it. Absent from the snapshot, it started after it.
+  if (pod.startTime) return Date.parse(pod.startTime) > before - 1000;
   if (pod.createdAt !== undefined) return pod.createdAt * 1000 > before;
   return undefined;
 }

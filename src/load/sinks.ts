@@ -2,6 +2,7 @@
 // each stage mark when a stage ends. Sinks know nothing of each other.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { UsageError } from '../errors.ts';
 import type { RequestRecord, StageMark } from '../types.ts';
 import { newHistogram, percentileMs, recordMs, type Histogram } from './histogram.ts';
 
@@ -21,7 +22,14 @@ export class JsonLinesFile {
 
   constructor(path: string) {
     this.path = path;
-    this.fd = openSync(path, 'a');
+    try {
+      this.fd = openSync(path, 'a');
+    } catch (err) {
+      // A directory, a read-only place: bad --out, said before any request is sent.
+      throw new UsageError(
+        `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (choose a writable path)`,
+      );
+    }
   }
 
   append(item: unknown): void {

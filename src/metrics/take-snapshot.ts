@@ -187,6 +187,9 @@ function withSamples(
       error: `model ${model} is not served here (it serves ${reading.modelNames.join(', ')}; check --model)`,
     };
   }
+  if (reading.impossible !== undefined) {
+    return { ...pod, error: `the exposition is not vLLM's: ${reading.impossible}, which no counter can be` };
+  }
   const only = reading.modelNames[0];
   if (reading.modelNames.length === 1 && only !== model)
     warn(`pod ${pod.name} serves ${only}, not ${model}: its counters are read anyway`);

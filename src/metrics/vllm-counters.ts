@@ -51,6 +51,8 @@ export interface PodCounterReading {
   modelNames: string[];
   /** Set when several models are exposed and `model` is not one of them. */
   modelMissing?: boolean;
+  /** A counter sample no counter can hold (negative, ±Inf): `vllm:prefix_cache_hits_total is -3`. */
+  impossible?: string;
 }
 
 const WANTED = new Set<string>();
@@ -77,8 +79,14 @@ export function readVllmCounters(samples: readonly Sample[], model: string): Pod
   // Sum over every engine and finished_reason series; `_created` samples have their own names, so they are
   // never summed into counts (matching by prefix would add ~1.7e9 per engine).
   const sums = new Map<string, number>();
+  let impossible: string | undefined;
   for (const s of mine) {
     if (Number.isNaN(s.value)) continue;
+    // A counter is finite and never negative: anything else would become a wrong figure, not a delta.
+    if ((s.value < 0 || !Number.isFinite(s.value)) && !s.name.endsWith('_created')) {
+      impossible ??= `${s.name} is ${s.value}`;
+      continue;
+    }
     sums.set(s.name, (sums.get(s.name) ?? 0) + s.value);
   }
   const counters = {} as PodCounters;
@@ -103,5 +111,6 @@ export function readVllmCounters(samples: readonly Sample[], model: string): Pod
   const reading: PodCounterReading = { counters, modelNames };
   if (createdAt !== undefined) reading.createdAt = createdAt;
   if (modelMissing) reading.modelMissing = true;
+  if (impossible !== undefined) reading.impossible = impossible;
   return reading;
 }

@@ -48,6 +48,14 @@ describe('deltaByPod', () => {
     });
   });
 
+  it("treats a pod that started in the before-snapshot's own second as started after it (whole-second startTime)", () => {
+    const d = deltaByPod(
+      snap('2026-01-01T00:00:00.700Z', []),
+      snap(T1, [pod('b', 300, 200, { startTime: '2026-01-01T00:00:00Z' })]),
+    );
+    expect(d.pods[0]).toMatchObject({ restarted: true, counters: { prefixCacheQueries: 300 } });
+  });
+
   it('counts a pod only in the after-snapshot that started earlier, with a warning', () => {
     const d = deltaByPod(snap(T0, []), snap(T1, [pod('b', 300, 200)]));
     expect(d.pods[0]).toMatchObject({ restarted: false, counters: { prefixCacheQueries: 300 } });
