@@ -22,7 +22,8 @@ export function makeDirs(dir: string, flag: string): void {
       if (code(err) !== 'ENOENT') throw new UsageError(`cannot create ${dir} for ${flag}: ${code(err)}`);
     }
     if (st) {
-      if (!st.isDirectory()) throw new UsageError(`cannot create ${dir} for ${flag}: ${at} is not a directory`);
+      if (!st.isDirectory())
+        throw new UsageError(`cannot create ${dir} for ${flag}: ${at} is not a directory`);
       break;
     }
     missing.push(at);

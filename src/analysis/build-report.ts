@@ -155,7 +155,7 @@ function crossCheck(
       `the delta hit rate ${delta.rate.toFixed(4)} is above the workload's upper bound ${upper.toFixed(4)}: ` +
         (run.failedPromptTokensReached > 0
           ? 'failed requests that reached the pods (cut streams, timeouts) were retried with the same prompt, which the pods then found cached'
-          : 'the pods saw traffic this run did not send, or counted queries twice'),
+          : 'the pods held prefixes this run did not send (no restart before it, or other traffic), or counted queries twice'),
     );
   }
   if (run.measured === 0) warnings.push('the records hold no measured requests (phase "measure")');

@@ -101,7 +101,8 @@ export class RunAggregate {
       stage.errors++;
       countKind(this.errorKinds, r);
       // A pod that answered 200 (then the stream broke) or never answered in time did count the prompt.
-      if (r.status === 200 || r.error?.startsWith('timeout')) this.failedPromptTokensReached += r.promptTokens;
+      if (r.status === 200 || r.error?.startsWith('timeout'))
+        this.failedPromptTokensReached += r.promptTokens;
       return;
     }
     if (r.ttftMs !== null) {

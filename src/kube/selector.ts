@@ -29,7 +29,9 @@ function keyProblem(key: string): string | undefined {
 
 function valueProblem(value: string): string | undefined {
   if (value === '') return undefined;
-  return NAME.test(value) && value.length <= 63 ? undefined : `label value ${JSON.stringify(value)} is not valid`;
+  return NAME.test(value) && value.length <= 63
+    ? undefined
+    : `label value ${JSON.stringify(value)} is not valid`;
 }
 
 /** Splits on commas outside parentheses. */
@@ -69,7 +71,9 @@ export function checkSelector(selector: string): string {
   for (const req of requirements(selector)) {
     const problem = requirementProblem(req);
     if (problem)
-      throw new UsageError(`--selector ${JSON.stringify(selector)} is not a label selector: ${problem} (${EXAMPLE})`);
+      throw new UsageError(
+        `--selector ${JSON.stringify(selector)} is not a label selector: ${problem} (${EXAMPLE})`,
+      );
   }
   return selector;
 }

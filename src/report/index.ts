@@ -41,7 +41,9 @@ export async function readSnapshot(path: string, flag: string): Promise<Snapshot
   let text: string;
   const notFile = fileProblem(path, MAX_SNAPSHOT_BYTES);
   if (notFile && !/^E[A-Z]+$/.test(notFile))
-    throw new UsageError(`cannot read snapshot ${flag} ${path}: ${notFile}; pass a file written by scrape-metrics`);
+    throw new UsageError(
+      `cannot read snapshot ${flag} ${path}: ${notFile}; pass a file written by scrape-metrics`,
+    );
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {

@@ -63,7 +63,8 @@ function bad(spec: string, why: string): UsageError {
 function parseShare(text: string, spec: string): number {
   const m = /^(\d+(?:\.\d+)?)%$/.exec(text);
   const pct = Number(m?.[1]);
-  if (!m || !(pct > 0) || pct > 100) throw bad(spec, `"${text}" is not a share above 0% and at most 100% (e.g. 10%)`);
+  if (!m || !(pct > 0) || pct > 100)
+    throw bad(spec, `"${text}" is not a share above 0% and at most 100% (e.g. 10%)`);
   return pct / 100;
 }
 
@@ -270,8 +271,7 @@ export class FaultInjector {
       else if (f.kind === 'stall') this.stall.push({ pod: f.pod, value: f.ms });
       else if (f.kind === 'metrics-garbage') this.metrics.push({ pod: f.pod, value: 'garbage' });
       else if (f.kind === 'metrics-timeout') this.metrics.push({ pod: f.pod, value: 'hang' });
-      else if (f.kind === 'api-500')
-        this.api500 = 'count' in f ? { left: f.count } : new EvenShare(f.share);
+      else if (f.kind === 'api-500') this.api500 = 'count' in f ? { left: f.count } : new EvenShare(f.share);
       else if (f.kind === 'drop-watch-after') this.watchMs = f.ms;
     }
     this.startTimers();

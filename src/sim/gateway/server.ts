@@ -91,7 +91,12 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     const injected = body && faults ? faults.rejectStatus() : undefined;
     if (injected !== undefined) {
       // What Envoy answers when it sheds a request (upstream overflow); the fault says it is one.
-      sendError(res, injected, 'ServiceUnavailable', `upstream overflow (injected fault: gateway-${injected})`);
+      sendError(
+        res,
+        injected,
+        'ServiceUnavailable',
+        `upstream overflow (injected fault: gateway-${injected})`,
+      );
       return;
     }
     const endpoints = opts.endpoints.readyEndpoints();
@@ -185,7 +190,12 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     }
     if (!authorized(req)) {
       res.setHeader('www-authenticate', 'Bearer');
-      sendError(res, 401, 'AuthenticationError', 'missing or wrong API key (send Authorization: Bearer <key>)');
+      sendError(
+        res,
+        401,
+        'AuthenticationError',
+        'missing or wrong API key (send Authorization: Bearer <key>)',
+      );
       return;
     }
     if (method === 'GET') {

@@ -116,8 +116,7 @@ const FAULT_TYPES: Record<number, string> = {
 
 /** What a broken exporter or a proxy's error page looks like where an exposition was expected. */
 const GARBAGE = Buffer.from(
-  '<html><head><title>502 Bad Gateway</title></head>\n' +
-    'vllm:prefix_cache_queries_total{engine="0" 12 x\n',
+  '<html><head><title>502 Bad Gateway</title></head>\n' + 'vllm:prefix_cache_queries_total{engine="0" 12 x\n',
 );
 
 /** Waits `ms` with the request open; false when the client left (or the pod closed) meanwhile. */

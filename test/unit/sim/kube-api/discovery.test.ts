@@ -32,7 +32,14 @@ describe('discovery', () => {
     };
     expect(doc.items.map((i) => i.metadata.name)).toEqual(['']);
     const scopes = Object.fromEntries(doc.items[0]!.versions[0]!.resources.map((r) => [r.resource, r.scope]));
-    expect(scopes).toEqual({ namespaces: 'Cluster', pods: 'Namespaced' });
+    expect(scopes).toEqual({
+      configmaps: 'Namespaced',
+      namespaces: 'Cluster',
+      pods: 'Namespaced',
+      secrets: 'Namespaced',
+      serviceaccounts: 'Namespaced',
+      services: 'Namespaced',
+    });
   });
 
   it('serves the deploy short name under apps/v1', () => {
