@@ -66,7 +66,8 @@ describe('buildReport', () => {
       topPodShare: 0.5,
       hotSpot: false,
     });
-    expect(r.requests).toEqual({ total: 8, errors: 0 });
+    // 8 measured requests over the stage marks' 1 s window.
+    expect(r.requests).toEqual({ total: 8, errors: 0, throughputRps: 8 });
     expect(r.latency.ttftMs.p50).toBeCloseTo(13, 1);
     expect(r.stages).toEqual([
       expect.objectContaining({
