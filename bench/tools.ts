@@ -1,5 +1,5 @@
 // The load generators the bench compares, each run as its own process pinned to the load CPU:
-// wrk (C, the reference for what one core can send), autocannon (Node, undici-free HTTP/1.1 client),
+// wrk (C, the reference for what one core can send), autocannon (Node, its own HTTP/1.1 client on raw sockets),
 // and ramp-load itself through the CLI, exactly as users run it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -65,6 +65,11 @@ export interface TtftFigure {
   error: Spread;
   /** the pod's own arrival → first content write, − known TTFT, ms: how late the pod delivered */
   podLate: Spread | null;
+  /**
+   * Per request, ramp-load's ttftMs − the pod's own arrival → first content: what the two loopback hops
+   * and the client added (requests matched by send order; `matched` of `samples`).
+   */
+  clientOverPod: (Spread & { matched: number }) | null;
   achievedRps: number;
 }
 
@@ -77,6 +82,25 @@ function spread(values: number[]): Spread {
     min: r3(Math.min(...values)),
     max: r3(Math.max(...values)),
   };
+}
+
+/**
+ * Pairs each measured record with the pod's sample of the same request: both in send order, a pair only
+ * when the pod saw it arrive within 5 ms after the client's (whole-ms) start stamp.
+ */
+function pairWithPod(records: RequestRecord[], pod: FirstContentSample[]): number[] {
+  const sends = [...records].sort((a, b) => a.startMs - b.startMs);
+  const arrivals = [...pod].sort((a, b) => a.arrivalEpochMs - b.arrivalEpochMs);
+  const over: number[] = [];
+  let j = 0;
+  for (const r of sends) {
+    while (j < arrivals.length && (arrivals[j] as FirstContentSample).arrivalEpochMs < r.startMs - 1) j++;
+    const a = arrivals[j];
+    if (!a || a.arrivalEpochMs > r.startMs + 5) continue;
+    j++;
+    if (r.ttftMs !== null && r.error === undefined) over.push(r.ttftMs - a.firstContentMs);
+  }
+  return over;
 }
 
 /** Streams open at each record's send: records sent before it and not finished by then. */
@@ -146,6 +170,9 @@ export async function benchTtftLevel(dir: string, level: TtftLevel, place: Place
     errors: measured.length - ok.length,
     error: spread(ok.map((r) => (r.ttftMs as number) - KNOWN_TTFT_MS)),
     podLate: pod.length ? spread(pod.map((s) => s.firstContentMs - KNOWN_TTFT_MS)) : null,
+    clientOverPod: ((over) => (over.length ? { ...spread(over), matched: over.length } : null))(
+      pairWithPod(ok, pod),
+    ),
     achievedRps: marks[0]?.achievedRps ?? NaN,
   };
 }

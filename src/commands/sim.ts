@@ -8,7 +8,7 @@ import { UsageError } from '../errors.ts';
 import { readSmallFile } from '../files.ts';
 import { writeLine, type Io } from '../io.ts';
 import { ROUTING_POLICIES } from '../sim/contracts.ts';
-import { FAULTS_SYNTAX, parseFaults } from '../sim/faults.ts';
+import { FAULTS_SYNTAX, parseFaults } from '../sim/fault-spec.ts';
 import { DEFAULT_MODEL, DEFAULT_NAMESPACE } from './flags.ts';
 
 function integerFlag(

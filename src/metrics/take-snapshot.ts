@@ -101,12 +101,19 @@ export async function takeSnapshotWith(
           const read = (): Promise<string> => {
             if (port === undefined)
               throw new TargetError('the pod spec declares no container port (pass --metrics-port)');
-            if (opts.via === 'api-proxy')
-              return withDeadline(
-                control.proxyGet(info.name, port, '/metrics'),
-                timeoutMs,
-                `pod ${info.name} via the API proxy`,
+            if (opts.via === 'api-proxy') {
+              // Through the API server, a 5xx may be the server's own hiccup: retried within the deadline.
+              const until = io.now() + timeoutMs;
+              return withRetry(
+                () =>
+                  withDeadline(
+                    control.proxyGet(info.name, port, '/metrics'),
+                    Math.max(1, until - io.now()),
+                    `pod ${info.name} via the API proxy`,
+                  ),
+                { deadline: until, now: () => io.now(), signal: io.signal },
               );
+            }
             if (!info.ip) throw new TargetError('the pod has no IP yet (not scheduled or not started)');
             return getText(`http://${hostOf(info.ip)}:${port}/metrics`, { timeoutMs, signal: io.signal });
           };

@@ -14,7 +14,7 @@
 //     cluster.failNextRequests(n, code)  fault: the next n resource requests answer `code` with a Status
 //     cluster.podHandle(name), cluster.store (objects + events), cluster.close()
 //
-//   startKubeApi({ cluster, host?, port?, tls?, rbac?, kubernetesMinor?, logger? }) → { url, port, certificate?, close() }
+//   startKubeApi({ cluster, host?, port?, tls?, rbac?, kubernetesMinor?, logger?, faults? }) → { url, port, certificate?, close() }
 //     discovery (legacy + aggregated v2), pods list/get/watch/delete with label and field selectors and
 //     Table output, pods/NAME[:PORT]/proxy/PATH, deployments get/list/watch/patch and /scale, replicasets,
 //     statefulsets (always empty), namespaces,
