@@ -227,8 +227,13 @@ export async function waitForScrapeAfter(
   afterMs: number,
 ): Promise<void> {
   await until(`${targets} scrapes of job ${job} after ${new Date(afterMs).toISOString()}`, async () => {
-    const scrapes = await prom.vector(`timestamp(up{job="${job}"} == 1)`);
+    // timestamp() gives the scrape's own time only when applied to a bare selector (PromQL docs), so
+    // whether the scrape succeeded is a second query.
+    const scrapes = await prom.vector(`timestamp(up{job="${job}"})`);
     const fresh = scrapes.filter((s) => Number(s.value[1]) * 1000 > afterMs);
-    return scrapes.length === targets && fresh.length === targets ? true : undefined;
+    const upNow = await prom.vector(`up{job="${job}"} == 1`);
+    return scrapes.length === targets && fresh.length === targets && upNow.length === targets
+      ? true
+      : undefined;
   });
 }
