@@ -71,3 +71,10 @@ export function readSmallFile(path: string, label: string, maxBytes: number): st
     throw new UsageError(`${label} cannot be read: ${code(err)}`);
   }
 }
+
+/** An API key from a file given by `flag`: one line of text, never /dev/zero or a huge file. */
+export function readKeyFile(file: string, flag: string): string {
+  const key = readSmallFile(file, `${flag} ${file}`, 64 * 1024).trim();
+  if (!key) throw new UsageError(`${flag} ${file} is empty`);
+  return key;
+}

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from '../cli.ts';
 import { UsageError } from '../errors.ts';
-import { readSmallFile } from '../files.ts';
+import { readKeyFile } from '../files.ts';
 import { writeLine, type Io } from '../io.ts';
 import { ROUTING_POLICIES } from '../sim/contracts.ts';
 import { FAULTS_SYNTAX, parseFaults } from '../sim/fault-spec.ts';
@@ -70,11 +70,7 @@ async function writeStateFile(file: string, state: SimState): Promise<void> {
 /** The key the gateway requires: from a file, or from an environment variable (a Secret-mounted env). */
 function readGatewayKey(args: Record<string, unknown>, env: Io['env']): string | undefined {
   const file = optionalString(args, 'api-key-file');
-  if (file !== undefined) {
-    const key = readSmallFile(file, `--api-key-file ${file}`, 64 * 1024).trim();
-    if (!key) throw new UsageError(`--api-key-file ${file} is empty`);
-    return key;
-  }
+  if (file !== undefined) return readKeyFile(file, '--api-key-file');
   const name = optionalString(args, 'api-key-env');
   if (name === undefined) return undefined;
   const key = env[name]?.trim();

@@ -4,7 +4,7 @@
 import { parseSnapshotArgs } from '../commands/snapshot-args.ts';
 import { parseDurationMs } from '../duration.ts';
 import { UsageError } from '../errors.ts';
-import { readSmallFile } from '../files.ts';
+import { readKeyFile } from '../files.ts';
 import type { Partition } from '../workload/plan.ts';
 import { parseStages } from '../workload/stages.ts';
 import type { LoadOptions, RampLoadOptions, ScrapeOptions } from './options.ts';
@@ -70,12 +70,7 @@ export function parseShard(text: string): Partition {
 
 export function readApiKey(args: Args, env: Record<string, string | undefined>): string | undefined {
   const file = optString(args, 'api-key-file');
-  if (file !== undefined) {
-    // A key is a line of text: /dev/zero or a huge file is a mistake, not a key.
-    const key = readSmallFile(file, `--api-key-file ${file}`, 64 * 1024).trim();
-    if (!key) throw new UsageError(`--api-key-file ${file} is empty`);
-    return key;
-  }
+  if (file !== undefined) return readKeyFile(file, '--api-key-file');
   const fromEnv = env.KV_CACHE_BENCH_API_KEY?.trim();
   return fromEnv ? fromEnv : undefined;
 }
