@@ -12,7 +12,13 @@ export interface Column {
   priority: number;
 }
 
-const col = (name: string, description: string, priority = 0, type = 'string', format = ''): Column => ({
+export const col = (
+  name: string,
+  description: string,
+  priority = 0,
+  type = 'string',
+  format = '',
+): Column => ({
   name,
   type,
   format,
@@ -20,8 +26,8 @@ const col = (name: string, description: string, priority = 0, type = 'string', f
   priority,
 });
 
-const NAME = col('Name', 'Name must be unique within a namespace.', 0, 'string', 'name');
-const AGE = col(
+export const NAME = col('Name', 'Name must be unique within a namespace.', 0, 'string', 'name');
+export const AGE = col(
   'Age',
   'CreationTimestamp is a timestamp representing the server time when this object was created.',
 );

@@ -3,7 +3,7 @@
 // cell rules copy pkg/printers/internalversion/printers.go; AGE copies apimachinery duration.HumanDuration.
 import { formatMatchLabels } from './selectors.ts';
 import type { KubeObject, ResourceName } from './store.ts';
-import { STORED_COLUMNS, storedCells, type Column } from './table-stored.ts';
+import { AGE, NAME, STORED_COLUMNS, col, storedCells, type Column } from './table-stored.ts';
 
 export interface Table {
   kind: 'Table';
@@ -42,20 +42,6 @@ function since(timestamp: string | undefined, nowMs: number): string {
   if (!timestamp) return '<unknown>';
   return humanDuration(nowMs - Date.parse(timestamp));
 }
-
-const col = (name: string, description: string, priority = 0, type = 'string', format = ''): Column => ({
-  name,
-  type,
-  format,
-  description,
-  priority,
-});
-
-const NAME = col('Name', 'Name must be unique within a namespace.', 0, 'string', 'name');
-const AGE = col(
-  'Age',
-  'CreationTimestamp is a timestamp representing the server time when this object was created.',
-);
 
 const COLUMNS: Record<ResourceName, readonly Column[]> = {
   ...STORED_COLUMNS,
