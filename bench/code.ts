@@ -27,10 +27,15 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
+/**
+ * `BENCH_CODE_DIR` names another build's `dist/src` (or a `src`) to copy instead, e.g. a patched tree,
+ * to see what a change would do before it lands.
+ */
 export function snapshotCode(into: string): CodeSnapshot {
-  const built = existsSync(join(REPO, 'dist/src/bin.js'));
+  const override = process.env.BENCH_CODE_DIR || undefined;
+  const built = override ? existsSync(join(override, 'bin.js')) : existsSync(join(REPO, 'dist/src/bin.js'));
   const kind = built ? 'dist' : 'src';
-  const from = built ? join(REPO, 'dist/src') : join(REPO, 'src');
+  const from = override ?? (built ? join(REPO, 'dist/src') : join(REPO, 'src'));
   const root = join(into, 'code');
   const srcDir = join(root, built ? 'dist/src' : 'src');
   mkdirSync(srcDir, { recursive: true });

@@ -63,6 +63,11 @@ export function summarise(p: Profile, top: number): string[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // Piped into head: stop quietly when the reader goes away.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const file = process.argv[2];
   if (!file) throw new Error('usage: node bench/profile-summary.ts FILE.cpuprofile [top]');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;

@@ -90,10 +90,13 @@ try {
       `soak ${r.stages}: ${r.requests} requests, ${r.errors} errors, achieved ${r.mark?.achievedRps ?? '?'} req/s, schedule lag p99 ${r.mark?.scheduleLagMs.p99 ?? '?'} ms`,
     );
     log(
-      `memory, first minute → last minute (medians): RSS ${r.firstMinute.rssMb} → ${r.lastMinute.rssMb} MB, heap used ${r.firstMinute.heapUsedMb} → ${r.lastMinute.heapUsedMb} MB`,
+      `memory, first minute → last minute (medians): RSS ${r.firstMinute.rssMb} → ${r.lastMinute.rssMb} MB, heap used ${r.firstMinute.heapUsedMb} → ${r.lastMinute.heapUsedMb} MB (${r.flatByMinutes ? 'flat' : `up ${r.growth.rssMb} / ${r.growth.heapUsedMb} MB`})`,
     );
     log(
-      `memory is ${r.flat ? 'FLAT' : 'GROWING'} (growth RSS ${r.growth.rssMb} MB, heap ${r.growth.heapUsedMb} MB); samples in ${out}`,
+      `memory peaks, first half → second half: RSS ${r.peaks.firstHalf.rssMb} → ${r.peaks.secondHalf.rssMb} MB, heap used ${r.peaks.firstHalf.heapUsedMb} → ${r.peaks.secondHalf.heapUsedMb} MB`,
+    );
+    log(
+      `memory is ${r.flat ? 'FLAT (bounded: the peaks do not rise)' : 'GROWING (the peaks rise)'}; samples in ${out}`,
     );
   } else {
     const sections: Section[] = positionals.length ? (positionals as Section[]) : [...SECTIONS];
@@ -104,7 +107,9 @@ try {
         cpuModel: cpus()[0]?.model ?? '?',
         node: process.version,
         loadAverageBefore: round2(loadavg()),
-        cli: snapshot.kind === 'dist' ? 'dist/src/bin.js (a copy)' : 'src/bin.ts (a copy, type stripping)',
+        cli:
+          (snapshot.kind === 'dist' ? 'dist/src/bin.js (a copy)' : 'src/bin.ts (a copy, type stripping)') +
+          (process.env.BENCH_CODE_DIR ? ` of BENCH_CODE_DIR=${process.env.BENCH_CODE_DIR}` : ''),
         priority: PRIORITY,
       },
       clock: twoCpus ? [await clockResolution(0), await clockResolution(1)] : [await clockResolution(0)],

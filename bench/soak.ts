@@ -21,24 +21,78 @@ export interface MemorySample {
   externalMb: number;
 }
 
-export interface SoakResult {
-  stages: string;
-  minutes: number;
-  samples: MemorySample[];
+export interface MemoryVerdict {
+  /** medians of the first minute (after start-up) and of the last minute */
   firstMinute: { rssMb: number; heapUsedMb: number };
   lastMinute: { rssMb: number; heapUsedMb: number };
   /** last minute − first minute, MB */
   growth: { rssMb: number; heapUsedMb: number };
+  /**
+   * Highest sample of the first half (after its first minute) and of the second half. The heap grows
+   * in a sawtooth between major GCs, so two one-minute medians compare whatever phase each minute
+   * caught; a leak lifts the peaks.
+   */
+  peaks: {
+    firstHalf: { rssMb: number; heapUsedMb: number };
+    secondHalf: { rssMb: number; heapUsedMb: number };
+  };
+  /** first-minute vs last-minute medians within 10 % + 8 MB */
+  flatByMinutes: boolean;
+  /** second-half peaks within 10 % + 8 MB of the first half's */
   flat: boolean;
+}
+
+export interface SoakResult extends MemoryVerdict {
+  stages: string;
+  minutes: number;
+  samples: MemorySample[];
   mark: StageMark | undefined;
   requests: number;
   errors: number;
   exitCode: number | null;
 }
 
-/** Flat: the last minute's medians within 10 % (and 8 MB) of the first minute's. */
+/** Within 10 % (and 8 MB) of the earlier figure. */
 export function isFlat(first: number, last: number): boolean {
   return last <= first * 1.1 + 8;
+}
+
+const r1 = (v: number): number => Math.round(v * 10) / 10;
+
+/** Whether the load generator's memory stayed flat over the run (pure). */
+export function judgeMemory(samples: readonly MemorySample[]): MemoryVerdict {
+  const end = samples.at(-1)?.tSeconds ?? 0;
+  // The t=0 sample is taken before start-up finishes: the first minute starts at the next one.
+  const first = samples.filter((s) => s.tSeconds > 0 && s.tSeconds <= 70);
+  const last = samples.filter((s) => s.tSeconds > end - 60);
+  const med = (xs: readonly MemorySample[], k: 'rssMb' | 'heapUsedMb'): number =>
+    r1(median(xs.map((s) => s[k])));
+  const peak = (xs: readonly MemorySample[], k: 'rssMb' | 'heapUsedMb'): number =>
+    r1(Math.max(...xs.map((s) => s[k])));
+  const firstMinute = { rssMb: med(first, 'rssMb'), heapUsedMb: med(first, 'heapUsedMb') };
+  const lastMinute = { rssMb: med(last, 'rssMb'), heapUsedMb: med(last, 'heapUsedMb') };
+  const h1 = samples.filter((s) => s.tSeconds > 70 && s.tSeconds <= end / 2);
+  const h2 = samples.filter((s) => s.tSeconds > end / 2);
+  const peaks = {
+    firstHalf: { rssMb: peak(h1, 'rssMb'), heapUsedMb: peak(h1, 'heapUsedMb') },
+    secondHalf: { rssMb: peak(h2, 'rssMb'), heapUsedMb: peak(h2, 'heapUsedMb') },
+  };
+  return {
+    firstMinute,
+    lastMinute,
+    growth: {
+      rssMb: r1(lastMinute.rssMb - firstMinute.rssMb),
+      heapUsedMb: r1(lastMinute.heapUsedMb - firstMinute.heapUsedMb),
+    },
+    peaks,
+    flatByMinutes:
+      isFlat(firstMinute.rssMb, lastMinute.rssMb) && isFlat(firstMinute.heapUsedMb, lastMinute.heapUsedMb),
+    flat:
+      h1.length > 0 &&
+      h2.length > 0 &&
+      isFlat(peaks.firstHalf.rssMb, peaks.secondHalf.rssMb) &&
+      isFlat(peaks.firstHalf.heapUsedMb, peaks.secondHalf.heapUsedMb),
+  };
 }
 
 const SOAK_SHAPE: BenchShape = {
@@ -105,14 +159,6 @@ export async function benchSoak(
   await pods.stop();
   if (exitCode !== 0)
     o.log(`soak: ramp-load exited ${exitCode}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  const end = samples.at(-1)?.tSeconds ?? 0;
-  // The first sample is taken before start-up finishes: the first minute starts at the first 10 s sample.
-  const first = samples.filter((s) => s.tSeconds > 0 && s.tSeconds <= 70);
-  const last = samples.filter((s) => s.tSeconds > end - 60);
-  const med = (xs: MemorySample[], k: 'rssMb' | 'heapUsedMb'): number =>
-    Math.round(median(xs.map((s) => s[k])) * 10) / 10;
-  const firstMinute = { rssMb: med(first, 'rssMb'), heapUsedMb: med(first, 'heapUsedMb') };
-  const lastMinute = { rssMb: med(last, 'rssMb'), heapUsedMb: med(last, 'heapUsedMb') };
   let mark: StageMark | undefined;
   let requests = 0;
   let errors = 0;
@@ -123,21 +169,5 @@ export async function benchSoak(
   } catch {
     // no stage mark: the run did not finish; the exit code says so
   }
-  return {
-    stages,
-    minutes: o.minutes,
-    samples,
-    firstMinute,
-    lastMinute,
-    growth: {
-      rssMb: Math.round((lastMinute.rssMb - firstMinute.rssMb) * 10) / 10,
-      heapUsedMb: Math.round((lastMinute.heapUsedMb - firstMinute.heapUsedMb) * 10) / 10,
-    },
-    flat:
-      isFlat(firstMinute.rssMb, lastMinute.rssMb) && isFlat(firstMinute.heapUsedMb, lastMinute.heapUsedMb),
-    mark,
-    requests,
-    errors,
-    exitCode,
-  };
+  return { stages, minutes: o.minutes, samples, ...judgeMemory(samples), mark, requests, errors, exitCode };
 }

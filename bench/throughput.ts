@@ -1,11 +1,11 @@
 // Figure 1: requests/s of ramp-load (non-streaming and streaming) next to autocannon and wrk, on the
-// same endpoint (one zero-latency vLLM pod in its own process, pinned to the other CPU), the same
-// concurrency and, for the fixed-body tools, ramp-load's own first request body. Next to requests/s,
-// what each generator spent per request (CPU time, start-up taken out): unlike requests/s, that figure
-// holds on a machine other work shares.
+// same endpoint (one zero-latency vLLM pod in its own process, pinned to the other CPU, started fresh
+// for every measurement), the same concurrency and, for the fixed-body tools, ramp-load's own first
+// request body. Next to requests/s, what each generator spent per request (CPU time, start-up taken
+// out): unlike requests/s, that figure holds on a machine other work shares.
 import { join } from 'node:path';
 import { firstRequestBody, shapeFlags, type BenchShape } from './body.ts';
-import { startPods, type PodsProcess } from './pods.ts';
+import { startPods } from './pods.ts';
 import { cpuSeconds } from './procs.ts';
 import { ensureWrk, runAutocannon, runRampLoad, runWrk, writeWrkScript, type ToolResult } from './tools.ts';
 import { median } from './stats.ts';
@@ -90,16 +90,37 @@ function figure(samples: Sample[]): ToolFigure {
   return f;
 }
 
+const ZERO = { prefillOverheadMs: 0, prefillPerTokenMs: 0, interTokenMs: 0 };
+
+/**
+ * One measurement on a pod process of its own, started fresh and warmed (JIT) with the fixed body: a
+ * pod's caches fill with what the previous tool sent (ramp-load sends new conversations, the fixed-body
+ * tools one prompt), and that state changes its speed, so no tool inherits another's.
+ */
 async function measured(
-  pods: PodsProcess,
+  o: ThroughputOptions,
+  warm: { body: string },
   startupCpu: number | null,
-  go: () => Promise<Omit<Sample, 'serverCpuPct' | 'startupCpu'>>,
+  go: (base: string) => Promise<Omit<Sample, 'serverCpuPct' | 'startupCpu'>>,
 ): Promise<Sample> {
-  const cpu0 = cpuSeconds(pods.pid);
-  const t0 = performance.now();
-  const s = await go();
-  const wall = (performance.now() - t0) / 1000;
-  return { ...s, startupCpu, serverCpuPct: Math.round(((cpuSeconds(pods.pid) - cpu0) / wall) * 100) };
+  const pods = await startPods({ pods: 1, latency: ZERO, cpu: o.serverCpu });
+  try {
+    const base = (pods.state.pods[0] as { url: string }).url;
+    await runAutocannon({
+      url: `${base}/v1/chat/completions`,
+      body: warm.body,
+      connections: o.concurrency,
+      seconds: 1,
+      cpu: o.loadCpu,
+    });
+    const cpu0 = cpuSeconds(pods.pid);
+    const t0 = performance.now();
+    const s = await go(base);
+    const wall = (performance.now() - t0) / 1000;
+    return { ...s, startupCpu, serverCpuPct: Math.round(((cpuSeconds(pods.pid) - cpu0) / wall) * 100) };
+  } finally {
+    await pods.stop();
+  }
 }
 
 export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
@@ -107,15 +128,9 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
   const body = await firstRequestBody(shape, false, Date.now());
   const wrkNote = ensureWrk();
   const script = writeWrkScript(o.dir, body);
-  const pods = await startPods({
-    pods: 1,
-    latency: { prefillOverheadMs: 0, prefillPerTokenMs: 0, interTokenMs: 0 },
-    cpu: o.serverCpu,
-  });
-  const base = (pods.state.pods[0] as { url: string }).url;
-  const url = `${base}/v1/chat/completions`;
   const c = o.concurrency;
-  const rampArgs = (stages: string, stream: boolean): string[] => [
+  const path = '/v1/chat/completions';
+  const rampArgs = (base: string, stages: string, stream: boolean): string[] => [
     '--gateway-url',
     base,
     '--stages',
@@ -131,60 +146,74 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
     ramp: [] as Sample[],
     rampStream: [] as Sample[],
   };
-  let startup: ThroughputResult['startupCpuSeconds'];
-  try {
-    // Warm the pod's JIT so the first tool measured is not the one that pays for it.
-    await runAutocannon({ url, body, connections: c, seconds: 2, cpu: o.loadCpu });
-    const rampStartup = await runRampLoad({
-      args: rampArgs('1x1', false),
+  // What the Node generators spend starting up (one request each), taken out of their CPU per request.
+  let startup: ThroughputResult['startupCpuSeconds'] = { autocannon: null, rampLoad: null };
+  await measured(o, { body }, null, async (base) => {
+    const ramp = await runRampLoad({
+      args: rampArgs(base, '1x1', false),
       out: join(o.dir, 'throughput-startup.jsonl'),
       cpu: o.loadCpu,
     });
-    const acStartup = await runAutocannon({
-      url,
+    const ac = await runAutocannon({
+      url: `${base}${path}`,
       body,
       connections: 1,
       seconds: 1,
       amount: 1,
       cpu: o.loadCpu,
     });
-    startup = { autocannon: acStartup.cpuSeconds, rampLoad: rampStartup.cpuSeconds };
-    for (let round = 1; round <= o.rounds; round++) {
-      o.log(`throughput round ${round}/${o.rounds} (${c} connections, ${o.seconds}s each)`);
-      if (!wrkNote) {
-        samples.wrk.push(
-          await measured(pods, 0, async () => ({
-            result: await runWrk({ url, script, connections: c, seconds: o.seconds, cpu: o.loadCpu }),
-          })),
-        );
-      }
-      samples.autocannon.push(
-        await measured(pods, startup.autocannon, async () => ({
-          result: await runAutocannon({ url, body, connections: c, seconds: o.seconds, cpu: o.loadCpu }),
+    startup = { autocannon: ac.cpuSeconds, rampLoad: ramp.cpuSeconds };
+    return { result: ac };
+  });
+  for (let round = 1; round <= o.rounds; round++) {
+    o.log(`throughput round ${round}/${o.rounds} (${c} connections, ${o.seconds}s each)`);
+    if (!wrkNote) {
+      samples.wrk.push(
+        await measured(o, { body }, 0, async (base) => ({
+          result: await runWrk({
+            url: `${base}${path}`,
+            script,
+            connections: c,
+            seconds: o.seconds,
+            cpu: o.loadCpu,
+          }),
         })),
       );
-      for (const stream of [false, true]) {
-        const out = join(o.dir, `throughput-${stream ? 'stream' : 'nostream'}-${round}.jsonl`);
-        const sample = await measured(pods, startup.rampLoad, async () => {
-          const r = await runRampLoad({ args: rampArgs(`${c}x${o.seconds}s`, stream), out, cpu: o.loadCpu });
-          const m = r.marks[r.marks.length - 1];
-          if (!m) throw new Error(`ramp-load wrote no stage mark (${out})`);
-          return {
-            result: {
-              requests: m.completed,
-              seconds: (m.endMs - m.startMs) / 1000,
-              rps: m.achievedRps,
-              errors: m.errors,
-              cpuSeconds: r.cpuSeconds,
-            },
-            lag: { schedule: m.scheduleLagMs.p99, loop: m.eventLoopLagMs.p99, limited: m.generatorLimited },
-          };
-        });
-        (stream ? samples.rampStream : samples.ramp).push(sample);
-      }
     }
-  } finally {
-    await pods.stop();
+    samples.autocannon.push(
+      await measured(o, { body }, startup.autocannon, async (base) => ({
+        result: await runAutocannon({
+          url: `${base}${path}`,
+          body,
+          connections: c,
+          seconds: o.seconds,
+          cpu: o.loadCpu,
+        }),
+      })),
+    );
+    for (const stream of [false, true]) {
+      const out = join(o.dir, `throughput-${stream ? 'stream' : 'nostream'}-${round}.jsonl`);
+      const sample = await measured(o, { body }, startup.rampLoad, async (base) => {
+        const r = await runRampLoad({
+          args: rampArgs(base, `${c}x${o.seconds}s`, stream),
+          out,
+          cpu: o.loadCpu,
+        });
+        const m = r.marks[r.marks.length - 1];
+        if (!m) throw new Error(`ramp-load wrote no stage mark (${out})`);
+        return {
+          result: {
+            requests: m.completed,
+            seconds: (m.endMs - m.startMs) / 1000,
+            rps: m.achievedRps,
+            errors: m.errors,
+            cpuSeconds: r.cpuSeconds,
+          },
+          lag: { schedule: m.scheduleLagMs.p99, loop: m.eventLoopLagMs.p99, limited: m.generatorLimited },
+        };
+      });
+      (stream ? samples.rampStream : samples.ramp).push(sample);
+    }
   }
   return {
     concurrency: c,

@@ -3,7 +3,7 @@ import { invalidRecord } from '../../../src/analysis/record-aggregate.ts';
 import { percentile } from '../../../bench/stats.ts';
 import { syntheticRecord } from '../../../bench/synthetic.ts';
 import { benchRows, renderTable, type BenchResults } from '../../../bench/table.ts';
-import { isFlat } from '../../../bench/soak.ts';
+import { isFlat, judgeMemory, type MemorySample } from '../../../bench/soak.ts';
 
 it.each([
   ['five values', [5, 1, 4, 2, 3], 50, 3],
@@ -79,4 +79,20 @@ it('puts each figure next to its target and says which are met', () => {
   const table = renderTable(rows);
   expect(table[0]).toMatch(/^\| figure +\| measured +\| target +\| met +\|$/);
   expect(table[3]).toContain('| NO ');
+});
+
+const samples = (rss: (t: number) => number): MemorySample[] =>
+  Array.from({ length: 61 }, (_, i) => ({
+    tSeconds: i * 10,
+    rssMb: rss(i * 10),
+    heapUsedMb: rss(i * 10) / 3,
+    heapTotalMb: 0,
+    externalMb: 0,
+  }));
+
+it.each([
+  ['a GC sawtooth between 200 and 300 MB', (t: number) => 200 + ((t * 2) % 100), true],
+  ['a leak of 0.2 MB/s', (t: number) => 200 + t * 0.2, false],
+])('judges %s over ten minutes: flat %s', (_name, rss, flat) => {
+  expect(judgeMemory(samples(rss)).flat).toBe(flat);
 });
