@@ -63,14 +63,14 @@ const LOAD_CPU = twoCpus ? 0 : null;
 const POD_CPU = twoCpus ? 1 : null;
 const bench = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'kv-cache-bench-bench-'));
-// Every process from here on runs this copy of the code, whatever happens to the tree meanwhile.
-const snapshot = snapshotCode(dir);
-activate(snapshot);
-if (snapshot.staleBuild)
-  log('warning: src/ changed after the last build; the bench runs the build (npm run bench builds first)');
 const round2 = (xs: number[]): number[] => xs.map((x) => Math.round(x * 100) / 100);
 
 try {
+  // Every process from here on runs this copy of the code, whatever happens to the tree meanwhile.
+  const snapshot = snapshotCode(dir);
+  activate(snapshot);
+  if (snapshot.staleBuild)
+    log('warning: src/ changed after the last build; the bench runs the build (npm run bench builds first)');
   if (positionals.includes('soak')) {
     const r = await benchSoak(dir, {
       rateRps: num('rate'),

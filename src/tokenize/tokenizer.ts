@@ -26,23 +26,27 @@ const SPECIAL_IDS: Record<string, number> = {
 const SPECIAL_RE =
   /<\|(?:begin_of_text|end_of_text|start_header_id|end_header_id|eom_id|eot_id|python_tag)\|>/g;
 
-/** Memoises segment encodings: multi-turn prompts resend the same history every turn. */
+/**
+ * Memoises segment encodings: multi-turn prompts resend the same history every turn. Two generations
+ * of plain Maps, the older dropped whole, instead of a Map kept as an LRU: re-inserting on every hit and
+ * scanning past deleted entries on eviction cost ramp-load half its CPU (bench/, issue #8).
+ */
 class SegmentCache {
-  private readonly map = new Map<string, number[]>();
-  private readonly capacity: number;
+  private current = new Map<string, number[]>();
+  private previous = new Map<string, number[]>();
+  private readonly generation: number;
   constructor(capacity: number) {
-    this.capacity = capacity;
+    this.generation = Math.max(1, Math.ceil(capacity / 2));
   }
   get(text: string, encode: (t: string) => number[]): number[] {
-    let ids = this.map.get(text);
-    if (ids) {
-      this.map.delete(text);
-      this.map.set(text, ids);
-      return ids;
+    const hit = this.current.get(text);
+    if (hit) return hit;
+    const ids = this.previous.get(text) ?? encode(text);
+    this.current.set(text, ids);
+    if (this.current.size >= this.generation) {
+      this.previous = this.current;
+      this.current = new Map();
     }
-    ids = encode(text);
-    this.map.set(text, ids);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
     return ids;
   }
 }
