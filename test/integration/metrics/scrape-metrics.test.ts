@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { startVllmPod } from '../../../src/sim/vllm/pod.ts';
-import { ZERO_LATENCY, type VllmPodHandle } from '../../../src/sim/contracts.ts';
-import { approxTokenizer } from '../../../src/tokenize/tokenizer.ts';
+import { repeatChat, startSmallPods } from '../../helpers/small-pods.ts';
+import type { VllmPodHandle } from '../../../src/sim/contracts.ts';
 import { takeSnapshotWith, type TakeSnapshotOptions } from '../../../src/metrics/take-snapshot.ts';
 import { main } from '../../../src/cli.ts';
 import type { PodControl, PodInfo } from '../../../src/kube/types.ts';
@@ -123,33 +122,8 @@ describe('scraping pods over HTTP', () => {
   let dir: string;
 
   beforeAll(async () => {
-    const opts = {
-      namespace: 'llm-d',
-      model: MODEL,
-      tokenizer: approxTokenizer(),
-      blockSizeTokens: 16,
-      numBlocks: 512,
-      maxNumSeqs: 8,
-      maxModelLen: 2048,
-      latency: ZERO_LATENCY,
-      enablePromptTokensDetails: false,
-      seed: 1,
-      host: '127.0.0.1',
-    };
-    pods = await Promise.all([
-      startVllmPod({ ...opts, name: 'decode-a' }),
-      startVllmPod({ ...opts, name: 'decode-b' }),
-    ]);
-    const messages = [{ role: 'user', content: 'tell me about prefix caching '.repeat(12) }];
-    for (let i = 0; i < 2; i++) {
-      const res = await fetch(`${pods[0]!.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: MODEL, messages, max_tokens: 4 }),
-      });
-      expect(res.status).toBe(200);
-      await res.text();
-    }
+    pods = await startSmallPods(MODEL, ['decode-a', 'decode-b']);
+    await repeatChat(pods[0]!.url, MODEL, 'tell me about prefix caching '.repeat(12), 2);
     garbage = await listen(() => [200, '<html><body>this is not a metrics page</body></html>']);
     refused = await closedPort();
     dir = mkdtempSync(join(tmpdir(), 'kvb-scrape-'));

@@ -2,9 +2,8 @@
 // Pushgateway push against a real Pushgateway: the PromQL we send and the grouping we push must be what
 // those servers accept, not what a stand-in answers.
 import { PassThrough } from 'node:stream';
-import { startVllmPod } from '../../../src/sim/vllm/pod.ts';
-import { ZERO_LATENCY, type VllmPodHandle } from '../../../src/sim/contracts.ts';
-import { approxTokenizer } from '../../../src/tokenize/tokenizer.ts';
+import { repeatChat, startSmallPods } from '../../helpers/small-pods.ts';
+import type { VllmPodHandle } from '../../../src/sim/contracts.ts';
 import { takeSnapshotWith } from '../../../src/metrics/take-snapshot.ts';
 import { pushReport } from '../../../src/report/pushgateway.ts';
 import type { PodControl, PodInfo } from '../../../src/kube/types.ts';
@@ -56,32 +55,8 @@ describe('--via prometheus with a real Prometheus', () => {
 
   beforeAll(async () => {
     requireBinary(PROMETHEUS_BIN, 'prometheus');
-    const opts = {
-      namespace: 'llm-d',
-      model: MODEL,
-      tokenizer: approxTokenizer(),
-      blockSizeTokens: 16,
-      numBlocks: 512,
-      maxNumSeqs: 8,
-      maxModelLen: 2048,
-      latency: ZERO_LATENCY,
-      enablePromptTokensDetails: false,
-      seed: 1,
-      host: '127.0.0.1',
-    };
-    pods = await Promise.all([
-      startVllmPod({ ...opts, name: 'decode-a' }),
-      startVllmPod({ ...opts, name: 'decode-b' }),
-    ]);
-    const messages = [{ role: 'user', content: 'a question about the prefix cache '.repeat(10) }];
-    for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${pods[0]!.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: MODEL, messages, max_tokens: 4 }),
-      });
-      await res.text();
-    }
+    pods = await startSmallPods(MODEL, ['decode-a', 'decode-b']);
+    await repeatChat(pods[0]!.url, MODEL, 'a question about the prefix cache '.repeat(10), 3);
     // What a PodMonitor's relabelling gives: pod and namespace target labels.
     prom = await startPrometheus({
       jobs: [
