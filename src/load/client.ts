@@ -15,6 +15,7 @@ import {
 } from './chat-response.ts';
 import { headerValue, podFromSessionToken, SESSION_TOKEN_HEADER } from './served-by.ts';
 import { startExchange, type ResponseHeaders } from './exchange.ts';
+import { InflightRequests } from './inflight.ts';
 import { SseParser } from './sse.ts';
 
 export interface ChatClientOptions {
@@ -63,9 +64,11 @@ export class ChatClient implements ChatTransport {
   private readonly opts: ChatClientOptions;
   private readonly pool: Pool;
   private readonly path: string;
+  private readonly inflight: InflightRequests;
 
   constructor(opts: ChatClientOptions) {
     this.opts = opts;
+    this.inflight = new InflightRequests(opts.requestTimeoutMs);
     const url = new URL(opts.gatewayUrl);
     this.path = `${url.pathname.replace(/\/+$/, '')}/v1/chat/completions`;
     this.pool = new Pool(url.origin, {
@@ -149,12 +152,14 @@ export class ChatClient implements ChatTransport {
     // The run's stop signal and the timeout end the exchange directly: no AbortSignal.any per request
     // (each composite stays registered on the run-long stop signal: nodejs/node#55351, #64476).
     let timedOut = false;
-    const onStop = (): void => exchange.abort(new Error('stopped'));
-    signal.addEventListener('abort', onStop, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      exchange.abort(new Error('timeout'));
-    }, this.opts.requestTimeoutMs);
+    const entry = this.inflight.add(
+      signal,
+      () => {
+        timedOut = true;
+        exchange.abort(new Error('timeout'));
+      },
+      () => exchange.abort(new Error('stopped')),
+    );
     try {
       let trailers: ResponseHeaders = {};
       try {
@@ -189,8 +194,7 @@ export class ChatClient implements ChatTransport {
         : describeFailure(err, status);
       return outcome({ status, ...failure, ttftMs, content: null, usage: null });
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onStop);
+      this.inflight.remove(entry);
     }
   }
 
@@ -213,6 +217,7 @@ export class ChatClient implements ChatTransport {
   }
 
   async close(): Promise<void> {
+    this.inflight.close();
     await this.pool.close();
   }
 }

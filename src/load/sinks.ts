@@ -12,13 +12,21 @@ export interface RequestSink {
   close?(): void;
 }
 
+/** Lines held before a write even if the event loop has not turned yet. */
+const FLUSH_BYTES = 64 * 1024;
+
 /**
- * Appends one JSON line per item with a synchronous write per line: once `writeSync` returns the line is
- * in the kernel, so a SIGTERM (Tekton timeout) or a crash right after cannot lose a finished record.
+ * Appends one JSON line per item. Lines are written with one synchronous write per event-loop turn (and
+ * at 64 KB): a write per line was a tenth of ramp-load's CPU at thousands of requests/s. Once a turn has
+ * ended its lines are in the kernel, and the process's `exit` (SIGTERM through the CLI, an uncaught
+ * error, a normal end) writes what the last turn held, so only a SIGKILL can lose one turn's lines.
  */
 export class JsonLinesFile {
   readonly path: string;
   private fd: number | null;
+  private pending = '';
+  private flushScheduled = false;
+  private readonly flushOnExit = (): void => this.flush();
 
   constructor(path: string) {
     this.path = path;
@@ -30,14 +38,33 @@ export class JsonLinesFile {
         `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (choose a writable path)`,
       );
     }
+    process.on('exit', this.flushOnExit);
   }
 
   append(item: unknown): void {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
-    writeSync(this.fd, `${JSON.stringify(item)}\n`);
+    this.pending += `${JSON.stringify(item)}\n`;
+    if (this.pending.length >= FLUSH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  /** Writes the lines held so far. */
+  flush(): void {
+    if (this.fd === null || this.pending === '') return;
+    const lines = this.pending;
+    this.pending = '';
+    writeSync(this.fd, lines);
   }
 
   close(): void {
+    this.flush();
+    process.off('exit', this.flushOnExit);
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }

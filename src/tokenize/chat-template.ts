@@ -29,6 +29,16 @@ export function headerFor(role: string): string {
   return `<|start_header_id|>${role}<|end_header_id|>\n\n`;
 }
 
+/** The header a message's role gets: the template calls the tool role `ipython`. */
+export function messageHeader(role: ChatRole): string {
+  return headerFor(role === 'tool' ? 'ipython' : role);
+}
+
+/** The system block's text: the knowledge cutoff, the date, then the system message (trimmed). */
+export function systemBlock(dateString: string, systemMessage: string): string {
+  return `Cutting Knowledge Date: December 2023\nToday Date: ${dateString}\n\n${systemMessage}`;
+}
+
 /**
  * The rendered prompt split into segments at special-token boundaries: encoding each segment on its
  * own and concatenating gives the same ids as encoding the whole string (the BPE pre-tokenizer never
@@ -41,15 +51,8 @@ export function renderLlama32Segments(
   const first = messages[0];
   const systemMessage = first && first.role === 'system' ? first.content.trim() : '';
   const rest = first && first.role === 'system' ? messages.slice(1) : messages;
-  const segments = [
-    BOS + headerFor('system'),
-    `Cutting Knowledge Date: December 2023\nToday Date: ${opts.dateString}\n\n${systemMessage}`,
-    EOT,
-  ];
-  for (const m of rest) {
-    const role = m.role === 'tool' ? 'ipython' : m.role;
-    segments.push(headerFor(role), m.content.trim(), EOT);
-  }
+  const segments = [BOS + headerFor('system'), systemBlock(opts.dateString, systemMessage), EOT];
+  for (const m of rest) segments.push(messageHeader(m.role), m.content.trim(), EOT);
   if (opts.addGenerationPrompt !== false) segments.push(headerFor('assistant'));
   return segments.filter((s) => s.length > 0);
 }

@@ -1,7 +1,7 @@
 // Token ids for prompts and answers. `llama3` gives the real Llama 3 ids (llama3-tokenizer-js ships the
 // vocabulary), so 16-token block boundaries fall where vLLM's do. `approx` (~4.2 characters per token,
 // ../shared/research/vllm-llmd-semantics.md §6) serves throughput work, where BPE cost would dominate.
-import { renderLlama32Segments, type ChatMessage } from './chat-template.ts';
+import { BOS, EOT, headerFor, messageHeader, systemBlock, type ChatMessage } from './chat-template.ts';
 
 export type TokenizerKind = 'llama3' | 'approx';
 
@@ -51,25 +51,25 @@ class SegmentCache {
   }
 }
 
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** Deterministic, prefix-stable pseudo-ids: chunks of 4,4,4,4,5 characters (4.2 on average). */
 function approxEncodePlain(text: string, out: number[]): void {
   let pos = 0;
   let k = 0;
   while (pos < text.length) {
-    const len = k % 5 === 4 ? 5 : 4;
-    out.push(fnv1a(text.slice(pos, pos + len)) % 128000);
-    pos += len;
+    const end = Math.min(text.length, pos + (k % 5 === 4 ? 5 : 4));
+    // FNV-1a of the chunk, read in place (no substring per token).
+    let h = 0x811c9dc5;
+    for (let i = pos; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    out.push((h >>> 0) % 128000);
+    pos = end;
     k++;
   }
+}
+
+/** approxEncodePlain(text).length without encoding: whole groups of 21 characters are 5 chunks. */
+function approxCountPlain(length: number): number {
+  const rest = length % 21;
+  return 5 * Math.floor(length / 21) + (rest > 16 ? 5 : Math.ceil(rest / 4));
 }
 
 function encodeWithSpecials(text: string, plain: (t: string, out: number[]) => void): number[] {
@@ -86,7 +86,9 @@ function encodeWithSpecials(text: string, plain: (t: string, out: number[]) => v
 
 export function approxTokenizer(): Tokenizer {
   const encode = (text: string): number[] => encodeWithSpecials(text, approxEncodePlain);
-  return { kind: 'approx', encode, count: (t) => encode(t).length };
+  // Text generation counts as it grows; most texts hold no special token and need no encoding.
+  const count = (t: string): number => (t.includes('<|') ? encode(t).length : approxCountPlain(t.length));
+  return { kind: 'approx', encode, count };
 }
 
 let llama3Promise: Promise<Tokenizer> | undefined;
@@ -101,24 +103,86 @@ export function loadTokenizer(kind: TokenizerKind): Promise<Tokenizer> {
   return llama3Promise;
 }
 
-/** Encodes the Llama 3.2 chat prompt segment by segment, reusing cached segment ids. */
+/**
+ * Encodes Llama 3.2 chat prompts part by part (renderLlama32Segments' segments, each encoded on its own),
+ * remembering what recurs: a conversation resends its history every turn. Content ids are kept per
+ * message object (a session's history holds the same objects turn after turn) and, for the BPE
+ * tokenizer, per text (a server sees the same history as new objects each time). The approximate
+ * tokenizer re-encodes faster than a string-keyed lookup hashes its key, so it keeps no text cache.
+ */
 export class ChatEncoder {
-  private readonly cache = new SegmentCache(20000);
   readonly tokenizer: Tokenizer;
+  private readonly texts: SegmentCache | null;
+  private readonly messageIds = new WeakMap<ChatMessage, number[]>();
+  private readonly headers = new Map<string, number[]>();
+  /** system segment ids by date, then by system message */
+  private readonly systems = new Map<string, Map<string, number[]>>();
+  private readonly eot: number[];
+
   constructor(tokenizer: Tokenizer) {
     this.tokenizer = tokenizer;
+    this.texts = tokenizer.kind === 'approx' ? null : new SegmentCache(20000);
+    this.eot = tokenizer.encode(EOT);
   }
 
   encodeChat(messages: readonly ChatMessage[], dateString: string, addGenerationPrompt = true): number[] {
     const ids: number[] = [];
-    for (const segment of renderLlama32Segments(messages, { dateString, addGenerationPrompt })) {
-      for (const id of this.cache.get(segment, (s) => this.tokenizer.encode(s))) ids.push(id);
+    const push = (part: readonly number[]): void => {
+      for (const id of part) ids.push(id);
+    };
+    const first = messages[0];
+    const hasSystem = first !== undefined && first.role === 'system';
+    push(this.header(`${BOS}${headerFor('system')}`));
+    push(this.system(dateString, hasSystem ? first.content.trim() : ''));
+    push(this.eot);
+    for (let i = hasSystem ? 1 : 0; i < messages.length; i++) {
+      const m = messages[i] as ChatMessage;
+      push(this.header(messageHeader(m.role)));
+      push(this.content(m));
+      push(this.eot);
     }
+    if (addGenerationPrompt) push(this.header(headerFor('assistant')));
     return ids;
   }
 
   /** Ids of an answer as the next turn's template will contain it (content trimmed, then `<|eot_id|>`). */
   encodeText(text: string): number[] {
-    return this.cache.get(text, (s) => this.tokenizer.encode(s));
+    return this.texts ? this.texts.get(text, (s) => this.tokenizer.encode(s)) : this.tokenizer.encode(text);
+  }
+
+  /** An assistant message whose content ids are already known (the answer just encoded). */
+  remember(message: ChatMessage, contentIds: number[]): void {
+    this.messageIds.set(message, contentIds);
+  }
+
+  private content(m: ChatMessage): number[] {
+    let ids = this.messageIds.get(m);
+    if (!ids) {
+      ids = this.encodeText(m.content.trim());
+      this.messageIds.set(m, ids);
+    }
+    return ids;
+  }
+
+  private header(text: string): number[] {
+    let ids = this.headers.get(text);
+    if (!ids) this.headers.set(text, (ids = this.tokenizer.encode(text)));
+    return ids;
+  }
+
+  private system(dateString: string, systemMessage: string): number[] {
+    let byText = this.systems.get(dateString);
+    if (!byText) {
+      // A new day: yesterday's segments will not be asked for again.
+      if (this.systems.size >= 4) this.systems.clear();
+      this.systems.set(dateString, (byText = new Map()));
+    }
+    let ids = byText.get(systemMessage);
+    if (!ids) {
+      if (byText.size >= 64) byText.clear();
+      ids = this.tokenizer.encode(systemBlock(dateString, systemMessage));
+      byText.set(systemMessage, ids);
+    }
+    return ids;
   }
 }

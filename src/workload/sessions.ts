@@ -7,7 +7,7 @@ import type { ChatEncoder } from '../tokenize/tokenizer.ts';
 import { owns, type Partition } from './plan.ts';
 import { createPrng, deriveSeed } from './prng.ts';
 import { generateText } from './text.ts';
-import { EOT_ID, type PrefixTracker } from './upper-bound.ts';
+import { EOT_ID, type BlockChain, type PrefixTracker } from './upper-bound.ts';
 
 export interface WorkloadShape {
   seed: number;
@@ -39,6 +39,8 @@ export interface PreparedTurn {
   dateString: string;
   promptIds: number[];
   prefixReusableTokens: number;
+  /** Where the upper-bound tracker's walk over promptIds ended: the answer continues from there. */
+  chain: BlockChain;
   sessionToken?: string;
 }
 
@@ -49,6 +51,8 @@ const SYSTEM_OPENING = 'You are a helpful assistant. Answer the question in a fe
 /** The seed-derived texts of a workload. */
 export class WorkloadContent {
   readonly systemPrompt: string;
+  /** One object for every conversation: encoders remember a message's ids by its identity. */
+  private readonly systemMessage: ChatMessage;
   private readonly shape: WorkloadShape;
   private readonly count: (text: string) => number;
 
@@ -58,6 +62,7 @@ export class WorkloadContent {
     const prng = createPrng(deriveSeed(shape.seed, SYSTEM_STREAM));
     this.systemPrompt =
       shape.systemPromptTokens > 0 ? generateText(prng, shape.systemPromptTokens, count, SYSTEM_OPENING) : '';
+    this.systemMessage = Object.freeze({ role: 'system', content: this.systemPrompt });
   }
 
   userMessage(session: number, conversation: number, turn: number): string {
@@ -67,7 +72,7 @@ export class WorkloadContent {
 
   /** The messages a conversation starts from. */
   opening(): ChatMessage[] {
-    return this.systemPrompt ? [{ role: 'system', content: this.systemPrompt }] : [];
+    return this.systemPrompt ? [this.systemMessage] : [];
   }
 }
 
@@ -134,9 +139,8 @@ export class SessionPool {
     };
     const messages = [...state.messages, user];
     const promptIds = this.encoder.encodeChat(messages, dateString);
-    const prefixReusableTokens = this.tracker.reusableTokens(promptIds);
     // Sent means the server may cache it, whatever the answer turns out to be.
-    this.tracker.add(promptIds);
+    const { reusableTokens: prefixReusableTokens, chain } = this.tracker.observe(promptIds);
     const prepared: PreparedTurn = {
       session: state.index,
       conversation: state.conversation,
@@ -145,6 +149,7 @@ export class SessionPool {
       dateString,
       promptIds,
       prefixReusableTokens,
+      chain,
     };
     if (state.sessionToken !== undefined) prepared.sessionToken = state.sessionToken;
     return prepared;
@@ -163,8 +168,10 @@ export class SessionPool {
     if (answer !== null) {
       const answerIds = this.encoder.encodeText(answer.trim());
       answerTokens = answerIds.length;
-      this.tracker.add([...prepared.promptIds, ...answerIds, EOT_ID]);
-      state.messages = [...prepared.messages, { role: 'assistant', content: answer }];
+      this.tracker.extend(prepared.chain, [...answerIds, EOT_ID]);
+      const reply: ChatMessage = { role: 'assistant', content: answer };
+      this.encoder.remember(reply, answerIds);
+      state.messages = [...prepared.messages, reply];
       state.turnsDone = prepared.turn;
     }
     this.idle.push(state);

@@ -17,24 +17,49 @@ export function maxReusableTokens(promptTokens: number, blockSizeTokens = BLOCK_
 }
 
 /**
- * Calls `visit(key)` for each whole block's chained key until it returns false. Keys are 53-bit numbers
- * from two independent 32-bit chains: ~10^-4 chance of any collision at a million blocks.
+ * Where a walk over a token sequence stopped: the two hash chains after its last whole block, and the
+ * ids after that block. A sequence that continues a walked one (an answer after its prompt) resumes
+ * from here instead of hashing the shared part again.
  */
-function walkBlocks(ids: readonly number[], blockSize: number, visit: (key: number) => boolean): void {
-  let a = 0x811c9dc5;
-  let b = 0x6a09e667;
-  const blocks = Math.floor(ids.length / blockSize);
+export interface BlockChain {
+  a: number;
+  b: number;
+  /** ids after the last whole block (fewer than a block) */
+  tail: number[];
+}
+
+const CHAIN_START: BlockChain = { a: 0x811c9dc5, b: 0x6a09e667, tail: [] };
+
+/**
+ * Calls `visit(key)` for each whole block's chained key of `from` followed by `ids`, until it returns
+ * false; returns where it stopped (null when `visit` ended the walk). Keys are 53-bit numbers from two
+ * independent 32-bit chains: ~10^-4 chance of any collision at a million blocks.
+ */
+function walkBlocks(
+  from: BlockChain,
+  ids: readonly number[],
+  blockSize: number,
+  visit: (key: number) => boolean,
+): BlockChain | null {
+  let { a, b } = from;
+  const pending = from.tail.length;
+  const total = pending + ids.length;
+  const at = (i: number): number => (i < pending ? from.tail[i] : ids[i - pending]) as number;
+  const blocks = Math.floor(total / blockSize);
   for (let k = 0; k < blocks; k++) {
     for (let j = k * blockSize; j < (k + 1) * blockSize; j++) {
-      const id = ids[j] as number;
+      const id = at(j);
       a = Math.imul(a ^ id, 0x01000193);
       b = Math.imul(b ^ id, 0x5bd1e995);
       b ^= b >>> 15;
     }
     a = fmix32(a);
     b = fmix32(b ^ 0x9e3779b9);
-    if (!visit(a * 2097152 + (b >>> 11))) return;
+    if (!visit(a * 2097152 + (b >>> 11))) return null;
   }
+  const tail: number[] = [];
+  for (let i = blocks * blockSize; i < total; i++) tail.push(at(i));
+  return { a, b, tail };
 }
 
 export interface PrefixTrackerOptions {
@@ -67,7 +92,7 @@ export class PrefixTracker {
   /** Tokens of `promptIds` a perfect router could serve from cache: longest known prefix, floored, capped. */
   reusableTokens(promptIds: readonly number[]): number {
     let blocks = 0;
-    walkBlocks(promptIds, this.blockSizeTokens, (key) => {
+    walkBlocks(CHAIN_START, promptIds, this.blockSizeTokens, (key) => {
       if (!this.current.has(key) && !this.previous.has(key)) return false;
       blocks++;
       return true;
@@ -75,17 +100,42 @@ export class PrefixTracker {
     return Math.min(blocks * this.blockSizeTokens, maxReusableTokens(promptIds.length, this.blockSizeTokens));
   }
 
-  /** Records a sequence the server has seen (a prompt, or a prompt followed by its answer). */
-  add(ids: readonly number[]): void {
-    walkBlocks(ids, this.blockSizeTokens, (key) => {
-      if (!this.current.has(key)) {
-        this.current.add(key);
-        if (this.current.size >= this.generationBlocks) {
-          this.previous = this.current;
-          this.current = new Set();
-        }
-      }
+  /**
+   * A prompt being sent, in one walk: its upper-bound share (what was known before it), then it enters
+   * the cache. The returned chain lets `extend` add its answer without hashing the prompt again.
+   */
+  observe(promptIds: readonly number[]): { reusableTokens: number; chain: BlockChain } {
+    let blocks = 0;
+    let known = true;
+    const chain = walkBlocks(CHAIN_START, promptIds, this.blockSizeTokens, (key) => {
+      if (known && (this.current.has(key) || this.previous.has(key))) blocks++;
+      else known = false;
+      this.remember(key);
+      return true;
+    }) as BlockChain;
+    const cap = maxReusableTokens(promptIds.length, this.blockSizeTokens);
+    return { reusableTokens: Math.min(blocks * this.blockSizeTokens, cap), chain };
+  }
+
+  /** Records `ids` as the continuation of an observed sequence (the answer after its prompt). */
+  extend(chain: BlockChain, ids: readonly number[]): void {
+    walkBlocks(chain, ids, this.blockSizeTokens, (key) => {
+      this.remember(key);
       return true;
     });
+  }
+
+  /** Records a sequence the server has seen (a prompt, or a prompt followed by its answer). */
+  add(ids: readonly number[]): void {
+    this.extend(CHAIN_START, ids);
+  }
+
+  private remember(key: number): void {
+    if (this.current.has(key)) return;
+    this.current.add(key);
+    if (this.current.size >= this.generationBlocks) {
+      this.previous = this.current;
+      this.current = new Set();
+    }
   }
 }

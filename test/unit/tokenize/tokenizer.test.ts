@@ -1,4 +1,8 @@
-import { renderLlama32Chat, templateDate } from '../../../src/tokenize/chat-template.ts';
+import {
+  renderLlama32Chat,
+  renderLlama32Segments,
+  templateDate,
+} from '../../../src/tokenize/chat-template.ts';
 import { ChatEncoder, approxTokenizer, loadTokenizer } from '../../../src/tokenize/tokenizer.ts';
 
 // ../shared/research/vllm-llmd-semantics.md §2.3: measured with the Llama-3 BPE.
@@ -43,11 +47,58 @@ describe('Llama 3.2 chat template', () => {
   });
 });
 
+describe('ChatEncoder', () => {
+  const conversation = (): { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }[] => [
+    { role: 'system', content: ' Be brief. ' },
+    { role: 'user', content: 'What is a block?' },
+    { role: 'assistant', content: ' Sixteen tokens of KV. ' },
+    { role: 'tool', content: '{"ok":true}' },
+    { role: 'user', content: '' },
+  ];
+
+  it.each([['llama3'], ['approx']] as const)(
+    '%s: ids equal the rendered segments encoded one by one, with and without the generation prompt',
+    async (kind) => {
+      const tok = await loadTokenizer(kind);
+      const encoder = new ChatEncoder(tok);
+      for (const addGenerationPrompt of [true, false]) {
+        for (const messages of [conversation(), conversation().slice(1), []]) {
+          const expected = renderLlama32Segments(messages, {
+            dateString: '01 Feb 2026',
+            addGenerationPrompt,
+          }).flatMap((segment) => tok.encode(segment));
+          // Twice: the second call answers from what the first remembered.
+          expect(encoder.encodeChat(messages, '01 Feb 2026', addGenerationPrompt)).toEqual(expected);
+          expect(encoder.encodeChat(messages, '01 Feb 2026', addGenerationPrompt)).toEqual(expected);
+        }
+      }
+    },
+  );
+
+  it('renders a new date into the system block of a remembered conversation', async () => {
+    const tok = await loadTokenizer('llama3');
+    const encoder = new ChatEncoder(tok);
+    const messages = conversation();
+    encoder.encodeChat(messages, '01 Feb 2026');
+    const next = encoder.encodeChat(messages, '02 Feb 2026');
+    expect(next).toEqual(tok.encode(renderLlama32Chat(messages, { dateString: '02 Feb 2026' })));
+  });
+});
+
 describe('approx tokenizer', () => {
   it('averages 4.2 characters per token and keeps special tokens', () => {
     const tok = approxTokenizer();
     expect(tok.encode('a'.repeat(42)).length).toBe(10);
     expect(tok.encode('<|eot_id|>abcd')).toEqual([128009, expect.any(Number)]);
+  });
+
+  it('counts without encoding exactly what encoding gives, at every length', () => {
+    const tok = approxTokenizer();
+    for (let n = 0; n <= 200; n++) {
+      const text = 'x'.repeat(n);
+      expect([n, tok.count(text)]).toEqual([n, tok.encode(text).length]);
+    }
+    expect(tok.count('ab<|eot_id|>cdefg')).toBe(tok.encode('ab<|eot_id|>cdefg').length);
   });
 
   it('is prefix-stable', () => {

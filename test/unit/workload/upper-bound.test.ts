@@ -34,6 +34,30 @@ describe('upper-bound tracker', () => {
     expect(maxReusableTokens(n)).toBe(cap);
   });
 
+  it.each([
+    ['prompt of whole blocks', 32, 9],
+    ['prompt ending mid-block', 37, 20],
+    ['answer shorter than the gap to a block', 30, 1],
+    ['nothing after the prompt', 40, 0],
+  ])('observe + extend (%s) equal reusableTokens, add(prompt), add(prompt + answer)', (_name, n, m) => {
+    const prompt = seq(n as number);
+    const answer = seq(m as number, 500);
+    const known = [seq(20), seq(48, 1), [...prompt, ...seq(40, 500)]];
+    const walked = new PrefixTracker();
+    const reference = new PrefixTracker();
+    for (const ids of known.slice(0, 2)) {
+      walked.add(ids);
+      reference.add(ids);
+    }
+    const { reusableTokens, chain } = walked.observe(prompt);
+    expect(reusableTokens).toBe(reference.reusableTokens(prompt));
+    walked.extend(chain, answer);
+    reference.add([...prompt, ...answer]);
+    for (const probe of [...known, [...prompt, ...answer, 7]])
+      expect(walked.reusableTokens(probe)).toBe(reference.reusableTokens(probe));
+    expect(walked.size).toBe(reference.size);
+  });
+
   it('keeps a bounded number of blocks, forgetting the oldest generation', () => {
     const tracker = new PrefixTracker({ generationBlocks: 4 });
     tracker.add(seq(16 * 4, 1)); // fills generation 1, then rotates
