@@ -6,15 +6,21 @@ import { WORDS } from './words.ts';
 export type CountTokens = (text: string) => number;
 
 /** Endless stream of words grouped in sentences of 6–14 words, capitalised, ending in . or ? */
-function* wordStream(prng: Prng): Generator<string> {
-  for (;;) {
-    const length = 6 + prng.int(9);
-    for (let i = 0; i < length; i++) {
-      let word = prng.pick(WORDS);
-      if (i === 0) word = word.charAt(0).toUpperCase() + word.slice(1);
-      if (i === length - 1) word += prng.int(5) === 0 ? '?' : '.';
-      yield word;
-    }
+class WordStream {
+  private readonly prng: Prng;
+  private left = 0;
+  private length = 0;
+
+  constructor(prng: Prng) {
+    this.prng = prng;
+  }
+
+  next(): string {
+    if (this.left === 0) this.left = this.length = 6 + this.prng.int(9);
+    let word = this.prng.pick(WORDS);
+    if (this.left === this.length) word = word.charAt(0).toUpperCase() + word.slice(1);
+    if (--this.left === 0) word += this.prng.int(5) === 0 ? '?' : '.';
+    return word;
   }
 }
 
@@ -24,7 +30,7 @@ function* wordStream(prng: Prng): Generator<string> {
  * costs a dozen encodings, not one per word.
  */
 export function generateText(prng: Prng, targetTokens: number, count: CountTokens, prefix = ''): string {
-  const words = wordStream(prng);
+  const words = new WordStream(prng);
   let text = prefix;
   let tokens = prefix ? count(prefix) : 0;
   let added = 0;
@@ -33,9 +39,7 @@ export function generateText(prng: Prng, targetTokens: number, count: CountToken
     const perWord = added > 0 ? addedTokens / added : 1.3;
     // 90 % of the estimated gap: undershooting costs one more round, overshooting cannot be undone.
     const take = Math.max(1, Math.floor(((targetTokens - tokens) / perWord) * 0.9));
-    const chunk: string[] = [];
-    for (let i = 0; i < take; i++) chunk.push(words.next().value as string);
-    text = text ? `${text} ${chunk.join(' ')}` : chunk.join(' ');
+    for (let i = 0; i < take; i++) text = text ? `${text} ${words.next()}` : words.next();
     const before = tokens;
     tokens = count(text);
     added += take;

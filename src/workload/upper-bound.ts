@@ -4,6 +4,7 @@
 // (docs/design/prefix_caching.md: a block's hash covers its parent's hash and its own tokens), so a
 // lookup walks the prompt block by block and stops at the first block never seen after that history.
 import { fmix32 } from '../hash.ts';
+import { KeySet } from './key-set.ts';
 
 export const BLOCK_SIZE_TOKENS = 16;
 export const EOT_ID = 128009;
@@ -69,15 +70,15 @@ export interface PrefixTrackerOptions {
 }
 
 /**
- * Bounded memory: about 40 bytes per block, at most 2 × generationBlocks blocks (2 × 1M ≈ 80 MB, ~32M
- * tokens). A block last seen more than a generation ago is forgotten, which can only lower the bound,
+ * Bounded memory: 16–32 bytes per block (a KeySet slot, at most half full), at most 2 × generationBlocks
+ * blocks (2 × 1M ≤ 32 MB, ~32M tokens). A block last seen more than a generation ago is forgotten, which can only lower the bound,
  * and only for prefixes a real cache would long have evicted.
  */
 export class PrefixTracker {
   readonly blockSizeTokens: number;
   private readonly generationBlocks: number;
-  private current = new Set<number>();
-  private previous = new Set<number>();
+  private current = new KeySet();
+  private previous = new KeySet();
 
   constructor(opts: PrefixTrackerOptions = {}) {
     this.blockSizeTokens = opts.blockSizeTokens ?? BLOCK_SIZE_TOKENS;
@@ -131,11 +132,9 @@ export class PrefixTracker {
   }
 
   private remember(key: number): void {
-    if (this.current.has(key)) return;
-    this.current.add(key);
-    if (this.current.size >= this.generationBlocks) {
+    if (this.current.add(key) && this.current.size >= this.generationBlocks) {
       this.previous = this.current;
-      this.current = new Set();
+      this.current = new KeySet();
     }
   }
 }
