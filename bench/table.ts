@@ -61,6 +61,12 @@ function throughputRows(t: ThroughputResult): Row[] {
         }
       : { figure: '  ÷ wrk', value: `n/a: ${t.wrkNote ?? 'not run'}`, target: '(figure)', ok: null },
     {
+      figure: '  undici alone (same body, same conc.)',
+      value: `${n0(t.undici.rps)} req/s: ${ratio(t.undici.rps, ac).toFixed(2)}× autocannon`,
+      target: '(figure: the HTTP client’s ceiling)',
+      ok: null,
+    },
+    {
       figure: `ramp-load streaming, ${t.concurrency} conc.`,
       value: `${n0(t.rampLoadStream.rps)} req/s`,
       target: '≥ 350 req/s',
@@ -73,8 +79,8 @@ function throughputRows(t: ThroughputResult): Row[] {
       ok: (t.rampLoadStream.scheduleLagP99Ms ?? Infinity) < 10,
     },
     {
-      figure: '  generator CPU/request: wrk / autocannon / ramp / stream',
-      value: [t.wrk, t.autocannon, t.rampLoad, t.rampLoadStream]
+      figure: '  generator CPU/request: wrk / autocannon / undici / ramp / stream',
+      value: [t.wrk, t.autocannon, t.undici, t.rampLoad, t.rampLoadStream]
         .map((f) => (f?.cpuMsPerRequest == null ? '?' : f.cpuMsPerRequest.toFixed(3)))
         .join(' / ')
         .concat(' ms'),
@@ -82,8 +88,8 @@ function throughputRows(t: ThroughputResult): Row[] {
       ok: null,
     },
     {
-      figure: '  pod process CPU: wrk / autocannon / ramp / stream',
-      value: [t.wrk, t.autocannon, t.rampLoad, t.rampLoadStream]
+      figure: '  pod process CPU: wrk / autocannon / undici / ramp / stream',
+      value: [t.wrk, t.autocannon, t.undici, t.rampLoad, t.rampLoadStream]
         .map((f) => (f ? String(f.serverCpuPct) : '?'))
         .join(' / ')
         .concat(' %'),

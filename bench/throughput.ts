@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { firstRequestBody, shapeFlags, type BenchShape } from './body.ts';
 import { startPods } from './pods.ts';
 import { cpuSeconds } from './procs.ts';
-import { ensureWrk, runAutocannon, runRampLoad, runWrk, writeWrkScript, type ToolResult } from './tools.ts';
+import {
+  ensureWrk,
+  runAutocannon,
+  runRampLoad,
+  runUndiciFloor,
+  runWrk,
+  writeWrkScript,
+  type ToolResult,
+} from './tools.ts';
 import { median } from './stats.ts';
 
 export interface ThroughputOptions {
@@ -41,10 +49,12 @@ export interface ThroughputResult {
   rounds: number;
   body: { bytes: number; maxTokens: number };
   /** CPU seconds of a run that sends one request: what the Node generators spend starting */
-  startupCpuSeconds: { autocannon: number | null; rampLoad: number | null };
+  startupCpuSeconds: { autocannon: number | null; rampLoad: number | null; undici: number | null };
   wrk: ToolFigure | null;
   wrkNote?: string;
   autocannon: ToolFigure;
+  /** undici's Pool.dispatch alone on the fixed body: the floor under ramp-load's cost per request */
+  undici: ToolFigure;
   rampLoad: ToolFigure;
   rampLoadStream: ToolFigure;
 }
@@ -143,11 +153,12 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
   const samples = {
     wrk: [] as Sample[],
     autocannon: [] as Sample[],
+    undici: [] as Sample[],
     ramp: [] as Sample[],
     rampStream: [] as Sample[],
   };
   // What the Node generators spend starting up (one request each), taken out of their CPU per request.
-  let startup: ThroughputResult['startupCpuSeconds'] = { autocannon: null, rampLoad: null };
+  let startup: ThroughputResult['startupCpuSeconds'] = { autocannon: null, rampLoad: null, undici: null };
   await measured(o, { body }, null, async (base) => {
     const ramp = await runRampLoad({
       args: rampArgs(base, '1x1', false),
@@ -162,7 +173,14 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
       amount: 1,
       cpu: o.loadCpu,
     });
-    startup = { autocannon: ac.cpuSeconds, rampLoad: ramp.cpuSeconds };
+    const floor = await runUndiciFloor({
+      url: `${base}${path}`,
+      body,
+      connections: 1,
+      seconds: 0.001,
+      cpu: o.loadCpu,
+    });
+    startup = { autocannon: ac.cpuSeconds, rampLoad: ramp.cpuSeconds, undici: floor.cpuSeconds };
     return { result: ac };
   });
   for (let round = 1; round <= o.rounds; round++) {
@@ -183,6 +201,17 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
     samples.autocannon.push(
       await measured(o, { body }, startup.autocannon, async (base) => ({
         result: await runAutocannon({
+          url: `${base}${path}`,
+          body,
+          connections: c,
+          seconds: o.seconds,
+          cpu: o.loadCpu,
+        }),
+      })),
+    );
+    samples.undici.push(
+      await measured(o, { body }, startup.undici, async (base) => ({
+        result: await runUndiciFloor({
           url: `${base}${path}`,
           body,
           connections: c,
@@ -224,6 +253,7 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
     wrk: samples.wrk.length ? figure(samples.wrk) : null,
     ...(wrkNote ? { wrkNote } : {}),
     autocannon: figure(samples.autocannon),
+    undici: figure(samples.undici),
     rampLoad: figure(samples.ramp),
     rampLoadStream: figure(samples.rampStream),
   };

@@ -127,6 +127,34 @@ export async function runAutocannon(opts: {
   };
 }
 
+const UNDICI_FLOOR = join(new URL('.', import.meta.url).pathname, 'undici-floor.ts');
+
+/** undici alone on the fixed body (bench/undici-floor.ts): the HTTP client's own cost, no workload. */
+export async function runUndiciFloor(opts: {
+  url: string;
+  body: string;
+  connections: number;
+  seconds: number;
+  cpu: number | null;
+}): Promise<ToolResult> {
+  const [cmd, args] = pinnedCounted(opts.cpu, NODE, [
+    UNDICI_FLOOR,
+    opts.url,
+    opts.body,
+    String(opts.connections),
+    String(opts.seconds),
+  ]);
+  const { stdout, stderr } = await run(cmd, args);
+  const r = JSON.parse(stdout) as { requests: number; seconds: number; errors: number };
+  return {
+    requests: r.requests,
+    seconds: r.seconds,
+    rps: r.requests / r.seconds,
+    errors: r.errors,
+    cpuSeconds: cpuSecondsOf(stderr),
+  };
+}
+
 /** `kv-cache-bench ramp-load …` to the end: its stage marks and the CPU it used. */
 export async function runRampLoad(opts: {
   args: string[];

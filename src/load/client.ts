@@ -261,7 +261,10 @@ class JsonReader implements BodyReader {
     return true;
   }
   finish(): Answer {
-    const text = Buffer.concat(this.chunks).toString('utf8');
+    // Most answers arrive in one chunk: no copy for those.
+    const text = (
+      this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks)
+    ).toString('utf8');
     try {
       const parsed = parseCompletion(JSON.parse(text));
       return 'error' in parsed ? { content: '', usage: null, error: oneLine(parsed.error) } : parsed;
