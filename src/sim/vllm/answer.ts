@@ -24,6 +24,8 @@ export interface Answer {
 
 export interface AnswerTokenizer {
   encode(text: string): number[];
+  /** encode(text).length: buildText only counts its drafts; only the final text is encoded. */
+  count(text: string): number;
 }
 
 const WORDS = (
@@ -34,6 +36,12 @@ const WORDS = (
   'fast warm cold long short shared whole same next first last small large stable steady ' +
   'and of to in on for with from by when while then so because after before each every'
 ).split(' ');
+const capitalized = (w: string): string => w[0]!.toUpperCase() + w.slice(1);
+// Each word as it can appear: first in the text, first in a later sentence, inside a sentence. Built
+// once, so the memo of piece costs is looked up with the same strings every time.
+const FIRST = WORDS.map(capitalized);
+const SENTENCE = FIRST.map((w) => `. ${w}`);
+const SPACED = WORDS.map((w) => ` ${w}`);
 
 /** mulberry32: a small seeded PRNG (never Math.random, so answers are reproducible). */
 function prng(seed: number): () => number {
@@ -64,11 +72,11 @@ function buildText(
   memo: Map<string, number>,
 ): string {
   if (target <= 0) return '';
-  if (target === 1) return tok.encode('Yes').length === 1 ? 'Yes' : '';
+  if (target === 1) return tok.count('Yes') === 1 ? 'Yes' : '';
   const cost = (piece: string): number => {
     let c = memo.get(piece);
     if (c === undefined) {
-      c = tok.encode(piece).length;
+      c = tok.count(piece);
       memo.set(piece, c);
     }
     return c;
@@ -78,10 +86,9 @@ function buildText(
   let sentenceLeft = 0;
   // Reserve one token for the final period.
   while (used < target - 1) {
-    const w = WORDS[Math.floor(rand() * WORDS.length)] as string;
+    const i = Math.floor(rand() * WORDS.length);
     const start = sentenceLeft === 0;
-    let piece = start ? w[0]!.toUpperCase() + w.slice(1) : w;
-    if (words.length > 0) piece = (start ? '. ' : ' ') + piece;
+    const piece = (words.length === 0 ? FIRST : start ? SENTENCE : SPACED)[i] as string;
     const c = cost(piece);
     if (used + c > target - 1) {
       if (cost(' a') + used <= target - 1 && words.length > 0) {
@@ -99,15 +106,19 @@ function buildText(
   const render = (ws: readonly string[]): string => (ws.length === 0 ? '' : `${ws.join('')}.`);
   let text = render(words);
   // Correction for tokenizers whose counts are not additive per word (the approx tokenizer).
-  while (words.length > 0 && tok.encode(text).length > target) {
+  let count = tok.count(text);
+  while (words.length > 0 && count > target) {
     words.pop();
     text = render(words);
+    count = tok.count(text);
   }
-  for (let i = 0; i < 64 && words.length > 0 && tok.encode(text).length < target; i++) {
-    const longer = render([...words, ' a']);
-    if (tok.encode(longer).length > target) break;
+  for (let i = 0; i < 64 && words.length > 0 && count < target; i++) {
+    const longer = `${text.slice(0, -1)} a.`;
+    const longerCount = tok.count(longer);
+    if (longerCount > target) break;
     words.push(' a');
     text = longer;
+    count = longerCount;
   }
   return text;
 }

@@ -3,6 +3,7 @@
 // counts, a hash map from chained block hashes to cached blocks, and an LRU free queue.
 // ../shared/research/vllm-llmd-semantics.md §2 and §7.
 import { fmix32 } from '../../hash.ts';
+import { BlockIndex } from './block-index.ts';
 
 /** Block 0 is vLLM's null block (BlockPool pops it from the free queue at start-up and never frees it). */
 const NULL_BLOCK = 0;
@@ -30,12 +31,8 @@ function finalise(h: number, length: number): number {
 export function hashBlock(parent: number, tokens: ArrayLike<number>, extraKey: number): number {
   const parentHi = Math.floor(parent / 0x100000000);
   const parentLo = parent >>> 0;
-  let a = 0x9747b28c;
-  let b = 0x1b2c3d4e;
-  for (const w of [parentHi, parentLo, extraKey]) {
-    a = mix(a, w);
-    b = mix(b, w ^ 0x5bd1e995);
-  }
+  let a = mix(mix(mix(0x9747b28c, parentHi), parentLo), extraKey);
+  let b = mix(mix(mix(0x1b2c3d4e, parentHi ^ 0x5bd1e995), parentLo ^ 0x5bd1e995), extraKey ^ 0x5bd1e995);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as number;
     a = mix(a, t);
@@ -91,8 +88,13 @@ export class BlockPool {
   readonly blockSizeTokens: number;
   private readonly refCount: Int32Array;
   private readonly hashOf: Float64Array;
-  /** hash → blocks holding it; vLLM keeps duplicates (block tables are append-only, §2.2). */
-  private readonly cached = new Map<number, number[]>();
+  /**
+   * hash → the first block registered with it, the one a hit takes. vLLM keeps duplicates (block
+   * tables are append-only, §2.2): later holders follow in `sameHash`, one list per hash in
+   * registration order (−1 ends it).
+   */
+  private readonly cached: BlockIndex;
+  private readonly sameHash: Int32Array;
   // Free queue as a doubly linked list over block ids (vLLM's FreeKVCacheBlockQueue): O(1) removal
   // when a free cached block is hit ("touch"), pop from the head (LRU), append at the tail.
   private readonly prev: Int32Array;
@@ -112,6 +114,8 @@ export class BlockPool {
     this.hashOf = new Float64Array(numBlocks).fill(NO_HASH);
     this.prev = new Int32Array(numBlocks).fill(-1);
     this.next = new Int32Array(numBlocks).fill(-1);
+    this.cached = new BlockIndex(numBlocks);
+    this.sameHash = new Int32Array(numBlocks).fill(-1);
     for (let id = 0; id < numBlocks; id++) this.append(id);
     this.remove(NULL_BLOCK);
     this.refCount[NULL_BLOCK] = 1;
@@ -143,7 +147,7 @@ export class BlockPool {
   }
 
   isCached(hash: number): boolean {
-    return this.cached.has(hash);
+    return this.cached.get(hash) !== -1;
   }
 
   /** `find_longest_cache_hit`: the longest run of cached blocks from block 0, capped at N−1 tokens. */
@@ -154,9 +158,9 @@ export class BlockPool {
     );
     const hit: number[] = [];
     for (let i = 0; i < maxBlocks; i++) {
-      const blocks = this.cached.get(hashes[i] as number);
-      if (!blocks) break;
-      hit.push(blocks[0] as number);
+      const id = this.cached.get(hashes[i] as number);
+      if (id === -1) break;
+      hit.push(id);
     }
     return hit;
   }
@@ -194,9 +198,11 @@ export class BlockPool {
   cacheBlock(id: number, hash: number): void {
     if (this.hashOf[id] !== NO_HASH) return;
     this.hashOf[id] = hash;
-    const holders = this.cached.get(hash);
-    if (holders) holders.push(id);
-    else this.cached.set(hash, [id]);
+    this.sameHash[id] = -1;
+    let last = this.cached.get(hash);
+    if (last === -1) return this.cached.set(hash, id);
+    while (this.sameHash[last] !== -1) last = this.sameHash[last] as number;
+    this.sameHash[last] = id;
   }
 
   /**
@@ -217,11 +223,17 @@ export class BlockPool {
     const hash = this.hashOf[id] as number;
     if (hash === NO_HASH) return;
     this.hashOf[id] = NO_HASH;
-    const holders = this.cached.get(hash);
-    if (!holders) return;
-    const at = holders.indexOf(id);
-    if (at >= 0) holders.splice(at, 1);
-    if (holders.length === 0) this.cached.delete(hash);
+    const after = this.sameHash[id] as number;
+    this.sameHash[id] = -1;
+    const first = this.cached.get(hash);
+    if (first === id) {
+      if (after === -1) this.cached.delete(hash);
+      else this.cached.set(hash, after);
+      return;
+    }
+    let p = first;
+    while (p !== -1 && this.sameHash[p] !== id) p = this.sameHash[p] as number;
+    if (p !== -1) this.sameHash[p] = after;
   }
 
   private append(id: number): void {

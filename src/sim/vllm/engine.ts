@@ -174,10 +174,11 @@ export class Engine {
       if (needNew + this.pool.evictableAmong(hit) > this.pool.numFreeBlocks) break;
       this.waiting.shift();
       this.pool.touch(hit);
-      r.blocks = [...hit, ...(this.pool.allocate(needNew) as number[])];
-      r.registered = hit.length;
-      this.registerFull(r, numTokens);
       const hitTokens = hit.length * b;
+      r.registered = hit.length;
+      for (const id of this.pool.allocate(needNew) as number[]) hit.push(id);
+      r.blocks = hit;
+      this.registerFull(r, numTokens);
       this.opts.stats.prefixLookup(numTokens, hitTokens);
       const now = this.timers.now();
       if (!r.admittedOnce) {

@@ -2,9 +2,11 @@
 // PrometheusStatLogger): the same names, help texts (typos included), label names and buckets, every
 // series created at 0 at start-up (`make_per_engine`), request_success pre-created for each finish
 // reason. One prom-client Registry per pod, never the global one. Research note §1.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { FinishReason } from './answer.ts';
 import type { EngineStats, FinishedRequest } from './engine.ts';
 import { renderPythonExposition, type ExpositionFamily } from './exposition.ts';
+import { SeriesHistogram } from './series-histogram.ts';
 
 /**
  * `vllm`: byte-faithful to vLLM (prometheus_client: `_created` families, `32.0`, sorted labels);
@@ -52,31 +54,29 @@ type Labels = { engine: string; model_name: string };
 
 export class PodMetrics implements EngineStats {
   readonly registry = new Registry();
-  private readonly labels: Labels;
   private readonly createdAtSeconds: number;
-  private readonly gpuQueries: Counter<'engine' | 'model_name'>;
-  private readonly gpuHits: Counter<'engine' | 'model_name'>;
-  private readonly queries: Counter<'engine' | 'model_name'>;
-  private readonly hits: Counter<'engine' | 'model_name'>;
-  private readonly preemptions: Counter<'engine' | 'model_name'>;
-  private readonly promptTokens: Counter<'engine' | 'model_name'>;
-  private readonly generationTokens: Counter<'engine' | 'model_name'>;
-  private readonly success: Counter<'engine' | 'model_name' | 'finished_reason'>;
-  private readonly requestPromptTokens: Histogram<'engine' | 'model_name'>;
-  private readonly requestGenerationTokens: Histogram<'engine' | 'model_name'>;
-  private readonly paramsN: Histogram<'engine' | 'model_name'>;
-  private readonly paramsMaxTokens: Histogram<'engine' | 'model_name'>;
-  private readonly ttft: Histogram<'engine' | 'model_name'>;
-  private readonly tpot: Histogram<'engine' | 'model_name'>;
-  private readonly e2e: Histogram<'engine' | 'model_name'>;
-  private readonly queueTime: Histogram<'engine' | 'model_name'>;
+  // Counters are plain numbers on the hot path, handed to prom-client when it collects (scrape time).
+  private queries = 0;
+  private hits = 0;
+  private preemptions = 0;
+  private promptTokens = 0;
+  private generationTokens = 0;
+  private readonly success: Record<FinishReason | 'abort', number> = { stop: 0, length: 0, abort: 0 };
+  private readonly requestPromptTokens: SeriesHistogram;
+  private readonly requestGenerationTokens: SeriesHistogram;
+  private readonly paramsN: SeriesHistogram;
+  private readonly paramsMaxTokens: SeriesHistogram;
+  private readonly ttft: SeriesHistogram;
+  private readonly tpot: SeriesHistogram;
+  private readonly e2e: SeriesHistogram;
+  private readonly queueTime: SeriesHistogram;
 
   constructor(opts: PodMetricsOptions) {
-    this.labels = { engine: '0', model_name: opts.model };
+    const labels: Labels = { engine: '0', model_name: opts.model };
     this.createdAtSeconds = opts.createdAtSeconds;
-    const registers = [this.registry];
+    const registry = this.registry;
+    const registers = [registry];
     const labelNames = ['engine', 'model_name'] as const;
-    const labels = this.labels;
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
         name,
@@ -88,16 +88,20 @@ export class PodMetrics implements EngineStats {
         },
       });
     };
-    const counter = (name: string, help: string): Counter<'engine' | 'model_name'> => {
-      const c = new Counter({ name: `${name}_total`, help, labelNames, registers });
-      c.inc(labels, 0);
-      return c;
+    const counter = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name: `${name}_total`,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(labels, read());
+        },
+      });
     };
-    const histogram = (name: string, help: string, buckets: number[]): Histogram<'engine' | 'model_name'> => {
-      const h = new Histogram({ name, help, labelNames, buckets, registers });
-      h.zero(labels);
-      return h;
-    };
+    const histogram = (name: string, help: string, buckets: number[]): SeriesHistogram =>
+      new SeriesHistogram(name, help, buckets, labels, registry);
     // Registration order is vLLM's, so families come out in the same order.
     gauge(
       'vllm:num_requests_running',
@@ -114,35 +118,51 @@ export class PodMetrics implements EngineStats {
       'GPU KV-cache usage. 1 means 100 percent usage.DEPRECATED: Use vllm:kv_cache_usage_perc instead.',
       () => opts.gauges().kvUsage,
     );
-    this.gpuQueries = counter(
+    counter(
       'vllm:gpu_prefix_cache_queries',
       'GPU prefix cache queries, in terms of number of queriedtokens. DEPRECATED: Use vllm:prefix_cache_queries instead.',
+      () => this.queries,
     );
-    this.gpuHits = counter(
+    counter(
       'vllm:gpu_prefix_cache_hits',
       'GPU prefix cache hits, in terms of number of cached tokens. DEPRECATED: Use vllm:prefix_cache_hits instead.',
+      () => this.hits,
     );
     gauge(
       'vllm:kv_cache_usage_perc',
       'KV-cache usage. 1 means 100 percent usage.',
       () => opts.gauges().kvUsage,
     );
-    this.queries = counter(
+    counter(
       'vllm:prefix_cache_queries',
       'Prefix cache queries, in terms of number of queried tokens.',
+      () => this.queries,
     );
-    this.hits = counter('vllm:prefix_cache_hits', 'Prefix cache hits, in terms of number of cached tokens.');
-    this.preemptions = counter('vllm:num_preemptions', 'Cumulative number of preemption from the engine.');
-    this.promptTokens = counter('vllm:prompt_tokens', 'Number of prefill tokens processed.');
-    this.generationTokens = counter('vllm:generation_tokens', 'Number of generation tokens processed.');
-    this.success = new Counter({
+    counter(
+      'vllm:prefix_cache_hits',
+      'Prefix cache hits, in terms of number of cached tokens.',
+      () => this.hits,
+    );
+    counter(
+      'vllm:num_preemptions',
+      'Cumulative number of preemption from the engine.',
+      () => this.preemptions,
+    );
+    counter('vllm:prompt_tokens', 'Number of prefill tokens processed.', () => this.promptTokens);
+    counter('vllm:generation_tokens', 'Number of generation tokens processed.', () => this.generationTokens);
+    const success = this.success;
+    new Counter({
       name: 'vllm:request_success_total',
       help: 'Count of successfully processed requests.',
       labelNames: ['engine', 'finished_reason', 'model_name'] as const,
       registers,
+      collect() {
+        this.reset();
+        // One series per finish reason from start-up on, in this order.
+        for (const reason of ['stop', 'length', 'abort'] as const)
+          this.inc({ ...labels, finished_reason: reason }, success[reason]);
+      },
     });
-    for (const reason of ['stop', 'length', 'abort'])
-      this.success.inc({ ...labels, finished_reason: reason }, 0);
     const lengthBuckets = build125Buckets(opts.maxModelLen);
     this.requestPromptTokens = histogram(
       'vllm:request_prompt_tokens',
@@ -187,36 +207,35 @@ export class PodMetrics implements EngineStats {
   }
 
   prefixLookup(queries: number, hits: number): void {
-    // vLLM increments the deprecated gpu_ copies with the same values (loggers.py record()).
-    this.gpuQueries.inc(this.labels, queries);
-    this.gpuHits.inc(this.labels, hits);
-    this.queries.inc(this.labels, queries);
-    this.hits.inc(this.labels, hits);
+    // vLLM increments the deprecated gpu_ copies with the same values (loggers.py record()): one
+    // number serves both families.
+    this.queries += queries;
+    this.hits += hits;
   }
 
   firstToken(promptTokens: number, ttftSeconds: number, queueSeconds: number): void {
     // prompt_tokens counts the whole prompt, cached tokens included, once, when its first token is out.
-    this.promptTokens.inc(this.labels, promptTokens);
-    this.ttft.observe(this.labels, Math.max(0, ttftSeconds));
-    this.queueTime.observe(this.labels, Math.max(0, queueSeconds));
+    this.promptTokens += promptTokens;
+    this.ttft.observe(Math.max(0, ttftSeconds));
+    this.queueTime.observe(Math.max(0, queueSeconds));
   }
 
   outputTokens(count: number, gapSeconds: number | undefined): void {
-    this.generationTokens.inc(this.labels, count);
-    if (gapSeconds !== undefined) this.tpot.observe(this.labels, Math.max(0, gapSeconds));
+    this.generationTokens += count;
+    if (gapSeconds !== undefined) this.tpot.observe(Math.max(0, gapSeconds));
   }
 
   finished(f: FinishedRequest): void {
-    this.success.inc({ ...this.labels, finished_reason: f.reason }, 1);
-    this.e2e.observe(this.labels, Math.max(0, f.e2eSeconds));
-    this.requestPromptTokens.observe(this.labels, f.promptTokens);
-    this.requestGenerationTokens.observe(this.labels, f.generationTokens);
-    this.paramsN.observe(this.labels, 1);
-    this.paramsMaxTokens.observe(this.labels, f.maxTokens);
+    this.success[f.reason]++;
+    this.e2e.observe(Math.max(0, f.e2eSeconds));
+    this.requestPromptTokens.observe(f.promptTokens);
+    this.requestGenerationTokens.observe(f.generationTokens);
+    this.paramsN.observe(1);
+    this.paramsMaxTokens.observe(f.maxTokens);
   }
 
   preempted(): void {
-    this.preemptions.inc(this.labels, 1);
+    this.preemptions++;
   }
 
   async render(format: MetricsFormat): Promise<string> {

@@ -86,9 +86,12 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
       if (!tooLarge) chunks.push(c);
       else if (size > 4 * limit) resolve({ tooLarge: true }); // answered now; the socket is closed after
     });
-    req.on('end', () =>
-      resolve(tooLarge ? { tooLarge: true } : { text: Buffer.concat(chunks).toString('utf8') }),
-    );
+    req.on('end', () => {
+      if (tooLarge) return resolve({ tooLarge: true });
+      // Most bodies arrive in one chunk: decode it in place rather than copy it first.
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      resolve({ text: body.toString('utf8') });
+    });
     req.on('close', () => resolve({ gone: true }));
   });
 }
@@ -144,7 +147,16 @@ const ROUTES: Record<string, string> = {
 
 export function createVllmServer(deps: VllmServerDeps): http.Server {
   const memo = new Map<string, number>();
-  const answerTokenizer = { encode: (t: string) => deps.encoder.encodeText(t) };
+  // Answer drafts are only counted. The approx tokenizer counts from the text's length; BPE has to
+  // encode to count, so its drafts go through the encoder's cache and the final encode is a hit.
+  const { encoder } = deps;
+  const answerTokenizer = {
+    encode: (t: string) => encoder.encodeText(t),
+    count:
+      encoder.tokenizer.kind === 'approx'
+        ? (t: string) => encoder.tokenizer.count(t)
+        : (t: string) => encoder.encodeText(t).length,
+  };
 
   function promptIds(req: ParsedRequest, wallMs: number): number[] {
     if (req.kind === 'chat')
