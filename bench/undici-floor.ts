@@ -17,6 +17,7 @@ function once(): Promise<void> {
     pool.dispatch(
       { path: target.pathname, method: 'POST', headers, body },
       {
+        onRequestStart() {},
         onResponseStart(_c, s) {
           status = s;
         },

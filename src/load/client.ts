@@ -73,9 +73,10 @@ export class ChatClient implements ChatTransport {
     this.path = `${url.pathname.replace(/\/+$/, '')}/v1/chat/completions`;
     this.pool = new Pool(url.origin, {
       connections: opts.connections,
-      // Our own timer bounds the whole request; undici's only guard idle sockets.
-      headersTimeout: opts.requestTimeoutMs,
-      bodyTimeout: opts.requestTimeoutMs,
+      // Our own deadline (InflightRequests) bounds every request from send to end; undici's per-request
+      // header and body timers would only duplicate it, at a timer object and its upkeep per request.
+      headersTimeout: 0,
+      bodyTimeout: 0,
       keepAliveTimeout: 30_000,
     });
   }

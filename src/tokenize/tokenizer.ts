@@ -108,13 +108,16 @@ export function loadTokenizer(kind: TokenizerKind): Promise<Tokenizer> {
   return llama3Promise;
 }
 
-/** One array of all the parts' ids, allocated once. */
+/** One array of all the parts' ids, allocated once at its final length. */
 function concatIds(parts: readonly (readonly number[])[]): number[] {
   let length = 0;
-  for (const part of parts) length += part.length;
+  for (let p = 0; p < parts.length; p++) length += (parts[p] as readonly number[]).length;
   const ids = new Array<number>(length);
   let at = 0;
-  for (const part of parts) for (let i = 0; i < part.length; i++) ids[at++] = part[i] as number;
+  for (let p = 0; p < parts.length; p++) {
+    const part = parts[p] as readonly number[];
+    for (let i = 0; i < part.length; i++) ids[at++] = part[i] as number;
+  }
   return ids;
 }
 

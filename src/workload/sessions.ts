@@ -45,6 +45,8 @@ export interface PreparedTurn {
 }
 
 const SYSTEM_STREAM = 0x5157;
+/** What the template puts after an answer's content. */
+const END_OF_TURN = [EOT_ID];
 const USER_STREAM = 0x05e7;
 const SYSTEM_OPENING = 'You are a helpful assistant. Answer the question in a few sentences.';
 
@@ -168,7 +170,8 @@ export class SessionPool {
     if (answer !== null) {
       const answerIds = this.encoder.encodeText(answer.trim());
       answerTokens = answerIds.length;
-      this.tracker.extend(prepared.chain, [...answerIds, EOT_ID]);
+      this.tracker.extend(prepared.chain, answerIds);
+      this.tracker.extend(prepared.chain, END_OF_TURN);
       const reply: ChatMessage = { role: 'assistant', content: answer };
       this.encoder.remember(reply, answerIds);
       state.messages = [...prepared.messages, reply];

@@ -30,7 +30,9 @@ class WordStream {
  * costs a dozen encodings, not one per word.
  */
 export function generateText(prng: Prng, targetTokens: number, count: CountTokens, prefix = ''): string {
-  const words = new WordStream(prng);
+  const stream = new WordStream(prng);
+  // Words are joined once per round: a string grown word by word is a chain of cons strings.
+  const words: string[] = prefix ? [prefix] : [];
   let text = prefix;
   let tokens = prefix ? count(prefix) : 0;
   let added = 0;
@@ -39,7 +41,8 @@ export function generateText(prng: Prng, targetTokens: number, count: CountToken
     const perWord = added > 0 ? addedTokens / added : 1.3;
     // 90 % of the estimated gap: undershooting costs one more round, overshooting cannot be undone.
     const take = Math.max(1, Math.floor(((targetTokens - tokens) / perWord) * 0.9));
-    for (let i = 0; i < take; i++) text = text ? `${text} ${words.next()}` : words.next();
+    for (let i = 0; i < take; i++) words.push(stream.next());
+    text = words.join(' ');
     const before = tokens;
     tokens = count(text);
     added += take;

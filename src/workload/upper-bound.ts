@@ -18,49 +18,30 @@ export function maxReusableTokens(promptTokens: number, blockSizeTokens = BLOCK_
 }
 
 /**
- * Where a walk over a token sequence stopped: the two hash chains after its last whole block, and the
- * ids after that block. A sequence that continues a walked one (an answer after its prompt) resumes
- * from here instead of hashing the shared part again.
+ * A walk over a token sequence, id by id: two 32-bit hash chains, and how many ids of the current block
+ * are mixed in. A sequence that continues a walked one (an answer after its prompt) goes on from here
+ * instead of hashing the shared part again. Keys are 53-bit numbers from the two independent chains:
+ * ~10^-4 chance of any collision at a million blocks.
  */
 export interface BlockChain {
   a: number;
   b: number;
-  /** ids after the last whole block (fewer than a block) */
-  tail: number[];
+  /** ids of the current, unfinished block already mixed into a and b */
+  filled: number;
 }
 
-const CHAIN_START: BlockChain = { a: 0x811c9dc5, b: 0x6a09e667, tail: [] };
+const newChain = (): BlockChain => ({ a: 0x811c9dc5, b: 0x6a09e667, filled: 0 });
 
-/**
- * Calls `visit(key)` for each whole block's chained key of `from` followed by `ids`, until it returns
- * false; returns where it stopped (null when `visit` ended the walk). Keys are 53-bit numbers from two
- * independent 32-bit chains: ~10^-4 chance of any collision at a million blocks.
- */
-function walkBlocks(
-  from: BlockChain,
-  ids: readonly number[],
-  blockSize: number,
-  visit: (key: number) => boolean,
-): BlockChain | null {
-  let { a, b } = from;
-  const pending = from.tail.length;
-  const total = pending + ids.length;
-  const at = (i: number): number => (i < pending ? from.tail[i] : ids[i - pending]) as number;
-  const blocks = Math.floor(total / blockSize);
-  for (let k = 0; k < blocks; k++) {
-    for (let j = k * blockSize; j < (k + 1) * blockSize; j++) {
-      const id = at(j);
-      a = Math.imul(a ^ id, 0x01000193);
-      b = Math.imul(b ^ id, 0x5bd1e995);
-      b ^= b >>> 15;
-    }
-    a = fmix32(a);
-    b = fmix32(b ^ 0x9e3779b9);
-    if (!visit(a * 2097152 + (b >>> 11))) return null;
-  }
-  const tail: number[] = [];
-  for (let i = blocks * blockSize; i < total; i++) tail.push(at(i));
-  return { a, b, tail };
+/** Mixes `id` into the chain; returns the block's key when it completes one, else −1. */
+function mix(chain: BlockChain, id: number, blockSize: number): number {
+  chain.a = Math.imul(chain.a ^ id, 0x01000193);
+  const b = Math.imul(chain.b ^ id, 0x5bd1e995);
+  chain.b = b ^ (b >>> 15);
+  if (++chain.filled < blockSize) return -1;
+  chain.filled = 0;
+  chain.a = fmix32(chain.a);
+  chain.b = fmix32(chain.b ^ 0x9e3779b9);
+  return chain.a * 2097152 + (chain.b >>> 11);
 }
 
 export interface PrefixTrackerOptions {
@@ -92,12 +73,14 @@ export class PrefixTracker {
 
   /** Tokens of `promptIds` a perfect router could serve from cache: longest known prefix, floored, capped. */
   reusableTokens(promptIds: readonly number[]): number {
+    const chain = newChain();
     let blocks = 0;
-    walkBlocks(CHAIN_START, promptIds, this.blockSizeTokens, (key) => {
-      if (!this.current.has(key) && !this.previous.has(key)) return false;
+    for (let i = 0; i < promptIds.length; i++) {
+      const key = mix(chain, promptIds[i] as number, this.blockSizeTokens);
+      if (key < 0) continue;
+      if (!this.current.has(key) && !this.previous.has(key)) break;
       blocks++;
-      return true;
-    });
+    }
     return Math.min(blocks * this.blockSizeTokens, maxReusableTokens(promptIds.length, this.blockSizeTokens));
   }
 
@@ -106,29 +89,31 @@ export class PrefixTracker {
    * the cache. The returned chain lets `extend` add its answer without hashing the prompt again.
    */
   observe(promptIds: readonly number[]): { reusableTokens: number; chain: BlockChain } {
+    const chain = newChain();
     let blocks = 0;
     let known = true;
-    const chain = walkBlocks(CHAIN_START, promptIds, this.blockSizeTokens, (key) => {
+    for (let i = 0; i < promptIds.length; i++) {
+      const key = mix(chain, promptIds[i] as number, this.blockSizeTokens);
+      if (key < 0) continue;
       if (known && (this.current.has(key) || this.previous.has(key))) blocks++;
       else known = false;
       this.remember(key);
-      return true;
-    }) as BlockChain;
+    }
     const cap = maxReusableTokens(promptIds.length, this.blockSizeTokens);
     return { reusableTokens: Math.min(blocks * this.blockSizeTokens, cap), chain };
   }
 
-  /** Records `ids` as the continuation of an observed sequence (the answer after its prompt). */
+  /** Records `ids` as the continuation of an observed sequence (the answer after its prompt); moves `chain` on. */
   extend(chain: BlockChain, ids: readonly number[]): void {
-    walkBlocks(chain, ids, this.blockSizeTokens, (key) => {
-      this.remember(key);
-      return true;
-    });
+    for (let i = 0; i < ids.length; i++) {
+      const key = mix(chain, ids[i] as number, this.blockSizeTokens);
+      if (key >= 0) this.remember(key);
+    }
   }
 
   /** Records a sequence the server has seen (a prompt, or a prompt followed by its answer). */
   add(ids: readonly number[]): void {
-    this.extend(CHAIN_START, ids);
+    this.extend(newChain(), ids);
   }
 
   private remember(key: number): void {

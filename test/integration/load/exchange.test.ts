@@ -88,7 +88,7 @@ it('turns a huge error body into a one-line error from its first 8 KB', async ()
     dateString: '01 Jan 2026',
     promptIds: [1, 2, 3],
     prefixReusableTokens: 0,
-    chain: { a: 0, b: 0, tail: [1, 2, 3] },
+    chain: { a: 0, b: 0, filled: 3 },
   };
   const outcome = await client.send(turn, new AbortController().signal);
   expect(outcome.status).toBe(503);
