@@ -8,6 +8,7 @@
 // those times to the file on exit: what the pods really delivered, next to what the client measured.
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { LatencyProfile, VllmPodHandle } from '../src/sim/contracts.ts';
 
@@ -32,6 +33,13 @@ export interface PodsServerState {
 export interface FirstContentSample {
   arrivalEpochMs: number;
   firstContentMs: number;
+}
+
+/** What `firstContentFile` holds: the answers' first-content times and the process's GC pauses. */
+export interface FirstContentTrace {
+  samples: FirstContentSample[];
+  /** each garbage-collection pause: start (ms since the epoch) and length, ms */
+  gcPauses: { startEpochMs: number; ms: number }[];
 }
 
 const CONTENT = /"content":"[^"]/;
@@ -61,7 +69,15 @@ function traceFirstContent(samples: FirstContentSample[]): void {
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as PodsServerOptions;
   const samples: FirstContentSample[] = [];
-  if (opts.firstContentFile) traceFirstContent(samples);
+  const gcPauses: FirstContentTrace['gcPauses'] = [];
+  if (opts.firstContentFile) {
+    traceFirstContent(samples);
+    // A pause stops every timer and write in the process: the usual cause of a late first token.
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        gcPauses.push({ startEpochMs: performance.timeOrigin + e.startTime, ms: e.duration });
+    }).observe({ entryTypes: ['gc'] });
+  }
   const { startVllmPod } = (await import(
     pathToFileURL(opts.modules.pod).href
   )) as typeof import('../src/sim/vllm/pod.ts');
@@ -92,7 +108,10 @@ async function main(): Promise<void> {
   const state: PodsServerState = { pid: process.pid, pods: pods.map((p) => ({ name: p.name, url: p.url })) };
   process.stdout.write(`${JSON.stringify(state)}\n`);
   const stop = (): void => {
-    if (opts.firstContentFile) writeFileSync(opts.firstContentFile, JSON.stringify(samples));
+    if (opts.firstContentFile) {
+      const trace: FirstContentTrace = { samples, gcPauses };
+      writeFileSync(opts.firstContentFile, JSON.stringify(trace));
+    }
     void Promise.all(pods.map((p) => p.close())).then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

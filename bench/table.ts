@@ -116,6 +116,12 @@ function ttftRows(figures: TtftFigure[]): Row[] {
       target: '(figure: medians, p99s)',
       ok: null,
     },
+    {
+      figure: '  pod GC pauses (> 2 ms, longest) / client loop lag p99',
+      value: `${f.podGc.pauses} (${f.podGc.over2Ms}, ${ms(f.podGc.maxMs)}) / ${ms(f.clientLoopLagP99Ms)}`,
+      target: '(figure: what delays a first token)',
+      ok: null,
+    },
   ]);
 }
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestRecord } from '../src/types.ts';
 import { shapeFlags, type BenchShape } from './body.ts';
-import type { FirstContentSample } from './pods-server.ts';
+import type { FirstContentSample, FirstContentTrace } from './pods-server.ts';
 import { startPods } from './pods.ts';
 import { runRampLoad } from './tools.ts';
 import { median, percentile } from './stats.ts';
@@ -71,6 +71,10 @@ export interface TtftFigure {
    */
   clientOverPod: (Spread & { matched: number }) | null;
   achievedRps: number;
+  /** the pods' process: GC pauses in the measured window, how many over 2 ms, the longest */
+  podGc: { pauses: number; over2Ms: number; maxMs: number };
+  /** ramp-load's event-loop lag p99 over the level (GC pauses and long tasks block the TTFT stamp too) */
+  clientLoopLagP99Ms: number;
 }
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
@@ -157,9 +161,9 @@ export async function benchTtftLevel(dir: string, level: TtftLevel, place: Place
   const from = Math.min(...records.map((r) => r.startMs)) + level.settleMs;
   const measured = records.filter((r) => r.startMs >= from);
   const ok = measured.filter((r) => r.error === undefined && r.ttftMs !== null);
-  const pod = (JSON.parse(readFileSync(traceFile, 'utf8')) as FirstContentSample[]).filter(
-    (s) => s.arrivalEpochMs >= from,
-  );
+  const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as FirstContentTrace;
+  const pod = trace.samples.filter((s) => s.arrivalEpochMs >= from);
+  const gc = trace.gcPauses.filter((p) => p.startEpochMs >= from).map((p) => p.ms);
   return {
     placement: place.name,
     loadCpu: place.loadCpu,
@@ -174,6 +178,8 @@ export async function benchTtftLevel(dir: string, level: TtftLevel, place: Place
       pairWithPod(ok, pod),
     ),
     achievedRps: marks[0]?.achievedRps ?? NaN,
+    podGc: { pauses: gc.length, over2Ms: gc.filter((ms) => ms > 2).length, maxMs: r3(Math.max(0, ...gc)) },
+    clientLoopLagP99Ms: marks[0]?.eventLoopLagMs.p99 ?? NaN,
   };
 }
 
