@@ -2,16 +2,10 @@
 // stack with two gateways over the same pods — prefix-aware (the llm-d gateway) and round-robin (the
 // baseline route) — with the params of pipelineruns/cache-compare-pipelinerun.yaml; only the URLs point
 // at the local stack and the workload is small. Steps run as `kv-cache-bench` with exactly rbac/'s Role.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serviceAccountUser } from '../../../src/sim/kube-api/rbac.ts';
-import { writeKubeconfig } from '../../../src/sim/kube-api/kubeconfig.ts';
-import { startStack, type StackHandle } from '../../../src/sim/stack.ts';
+import type { StackHandle } from '../../../src/sim/stack.ts';
 import {
-  loadCatalog,
   loadPipelineRun,
   runPipelineRun,
   type Catalog,
@@ -21,6 +15,7 @@ import {
 import type { RestartRecord } from '../../../src/flow/restart-step.ts';
 import type { Report } from '../../../src/types.ts';
 import { ROOT } from '../../unit/tekton/catalog-files.ts';
+import { startTektonStack, type TektonStack } from '../../helpers/tekton-stack.ts';
 
 const RUN_FILE = join(ROOT, 'pipelineruns', 'cache-compare-pipelinerun.yaml');
 
@@ -29,30 +24,15 @@ let catalog: Catalog;
 let dir: string;
 let saKubeconfig: string;
 
+let env: TektonStack | undefined;
+
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tekton-compare-'));
-  stack = await startStack({
-    pods: 3,
-    policy: 'prefix-aware',
-    baselinePolicy: 'round-robin',
-    latency: 'zero',
-    readyDelayMs: 200,
-    host: 'llm-d.demo.local',
-    tls: true,
-  });
-  // The Role and RoleBinding exactly as `kubectl apply -k .` installs them.
-  const rbacYaml = execFileSync('kubectl', ['kustomize', join(ROOT, 'rbac')], { encoding: 'utf8' });
-  stack.rbac?.load(rbacYaml.replace(/^(metadata:\n)/gm, `$1  namespace: ${stack.namespace}\n`));
-  const token = randomBytes(24).toString('base64url');
-  stack.rbac?.addToken(token, serviceAccountUser(stack.namespace, 'kv-cache-bench'));
-  saKubeconfig = join(dir, 'sa-kubeconfig');
-  await writeKubeconfig(saKubeconfig, stack.kubernetesUrl, token, { namespace: stack.namespace });
-  catalog = loadCatalog(ROOT);
+  env = await startTektonStack('tekton-compare-', { policy: 'prefix-aware', baselinePolicy: 'round-robin' });
+  ({ stack, catalog, dir, saKubeconfig } = env);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await env?.close();
 });
 
 function options(extra: Partial<RunPipelineOptions>): RunPipelineOptions {

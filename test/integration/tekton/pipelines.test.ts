@@ -1,17 +1,14 @@
 // Every Pipeline of the catalog, run by the local executor against the embedded llm-d stack with the
 // params of its PipelineRun file (only the gateway URL points at the local stack). Steps run as the
 // `kv-cache-bench` ServiceAccount with exactly the permissions of rbac/ (the stack enforces RBAC).
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serviceAccountUser } from '../../../src/sim/kube-api/rbac.ts';
 import { writeKubeconfig } from '../../../src/sim/kube-api/kubeconfig.ts';
-import { startStack, type StackHandle } from '../../../src/sim/stack.ts';
+import type { StackHandle } from '../../../src/sim/stack.ts';
 import {
-  loadCatalog,
   loadPipelineRun,
   runPipelineRun,
   type Catalog,
@@ -19,34 +16,22 @@ import {
   type RunPipelineOptions,
 } from '../../../src/tekton/index.ts';
 import { ROOT } from '../../unit/tekton/catalog-files.ts';
+import { startTektonStack, type TektonStack } from '../../helpers/tekton-stack.ts';
 
 let stack: StackHandle;
 let catalog: Catalog;
 let dir: string;
 let saKubeconfig: string;
 
+let env: TektonStack | undefined;
+
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tekton-it-'));
-  stack = await startStack({
-    pods: 3,
-    latency: 'zero',
-    readyDelayMs: 200,
-    host: 'llm-d.demo.local',
-    tls: true,
-  });
-  // The Role and RoleBinding exactly as `kubectl apply -k .` installs them.
-  const rbacYaml = execFileSync('kubectl', ['kustomize', join(ROOT, 'rbac')], { encoding: 'utf8' });
-  stack.rbac?.load(rbacYaml.replace(/^(metadata:\n)/gm, `$1  namespace: ${stack.namespace}\n`));
-  const token = randomBytes(24).toString('base64url');
-  stack.rbac?.addToken(token, serviceAccountUser(stack.namespace, 'kv-cache-bench'));
-  saKubeconfig = join(dir, 'sa-kubeconfig');
-  await writeKubeconfig(saKubeconfig, stack.kubernetesUrl, token, { namespace: stack.namespace });
-  catalog = loadCatalog(ROOT);
+  env = await startTektonStack('tekton-it-');
+  ({ stack, catalog, dir, saKubeconfig } = env);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await env?.close();
 });
 
 /** Runs a PipelineRun file; `runDir` holds its TaskRuns' directories and claims. */
