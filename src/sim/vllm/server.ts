@@ -180,6 +180,9 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
       memo,
     });
     const chat = req.kind === 'chat';
+    // The closures below outlive this call by the whole answer: they take these two flags, not `req`,
+    // so the parsed messages can be collected once the prompt is tokenized.
+    const { stream, includeUsage } = req;
     const meta: ResponseMeta = {
       id: `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`,
       created: Math.floor(wallMs / 1000),
@@ -209,7 +212,7 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
       started = true;
       if (chat) res.write(chatChunk(meta, { role: 'assistant', content: '' }));
     };
-    if (req.stream) {
+    if (stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
       res.flushHeaders();
     }
@@ -220,7 +223,7 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
       maxTokens,
       onTokens(emitted) {
         // vLLM's first streamed bytes (the role chunk) leave with the first token.
-        if (!req.stream || emitted >= total || res.destroyed) return;
+        if (!stream || emitted >= total || res.destroyed) return;
         if (cut && emitted >= cutAt) return void res.destroy();
         startStream();
         const text = takePieces(Math.min(emitted, contentTokens));
@@ -235,7 +238,7 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
           completionTokens: total,
           cachedTokens: handle.cachedTokens,
         };
-        if (!req.stream) {
+        if (!stream) {
           const u = usageJson(usage, deps.enablePromptTokensDetails, false);
           const body = chat
             ? chatCompletionJson(meta, answer.text, reason, u)
@@ -245,7 +248,7 @@ export function createVllmServer(deps: VllmServerDeps): http.Server {
         startStream();
         const rest = takePieces(Infinity);
         res.write(chat ? chatChunk(meta, { content: rest }, reason) : completionChunk(meta, rest, reason));
-        if (req.includeUsage) {
+        if (includeUsage) {
           const u = usageJson(usage, deps.enablePromptTokensDetails, true);
           res.write(usageChunk(meta, chat ? 'chat.completion.chunk' : 'text_completion', u));
         }
