@@ -20,6 +20,8 @@ export async function startPods(o: {
   maxNumSeqs?: number;
   /** time every streamed answer's first content inside the pods' process (pods-server.ts) */
   firstContentFile?: string;
+  /** Node/V8 flags for the pods' process */
+  nodeArgs?: string[];
 }): Promise<PodsProcess> {
   const opts: PodsServerOptions = {
     pods: o.pods,
@@ -31,7 +33,7 @@ export async function startPods(o: {
     modules: { pod: code().module('sim/vllm/pod'), tokenizer: code().module('tokenize/tokenizer') },
     ...(o.firstContentFile ? { firstContentFile: o.firstContentFile } : {}),
   };
-  const [cmd, args] = pinned(o.cpu, NODE, [SERVER, JSON.stringify(opts)]);
+  const [cmd, args] = pinned(o.cpu, NODE, [...(o.nodeArgs ?? []), SERVER, JSON.stringify(opts)]);
   const p = start(cmd, args);
   try {
     const state = await firstJsonLine<PodsServerState>(p);

@@ -103,7 +103,9 @@ function throughputRows(t: ThroughputResult): Row[] {
 function ttftRows(figures: TtftFigure[]): Row[] {
   return figures.flatMap((f) => [
     {
-      figure: `TTFT error, ${f.concurrency} streams (load CPU ${f.loadCpu ?? '-'}, pods CPU ${f.serverCpu ?? '-'})`,
+      figure:
+        `TTFT error, ${f.concurrency} streams (load CPU ${f.loadCpu ?? '-'}, pods CPU ${f.serverCpu ?? '-'}` +
+        `${f.nodeArgs.length ? `, ${f.nodeArgs.join(' ')}` : ''})`,
       value: `median ${ms(f.error.median)}, p99 ${ms(f.error.p99)} (n=${f.samples}, ${f.measuredConcurrency} open)`,
       target: f.concurrency === 512 ? 'p99 < 2 ms' : '(figure)',
       ok: f.concurrency === 512 ? f.error.p99 < 2 : null,
