@@ -63,6 +63,10 @@ class SessionQueue {
     this.stop = stop;
     stop.addEventListener('abort', this.onStop, { once: true });
   }
+  /** An idle session now, if there is one (no promise and no microtask on the common path). */
+  takeNow(): SessionState | undefined {
+    return this.stop.aborted ? undefined : this.pool.acquire();
+  }
   take(): Promise<SessionState | undefined> {
     if (this.stop.aborted) return Promise.resolve(undefined);
     const idle = this.pool.acquire();
@@ -138,17 +142,14 @@ class StageRun {
       let freeAt: number | null = null;
       while (!stop.aborted && remaining > 0 && performance.now() < deadline) {
         remaining--;
-        const state = await this.sessions.take();
+        const state = this.sessions.takeNow() ?? (await this.sessions.take());
         if (!state) return;
         if (performance.now() >= deadline) {
           pool.release(state);
           this.sessions.wake();
           return;
         }
-        const since = freeAt;
-        await this.turn(state, () => {
-          if (since !== null) recordMs(this.lag, performance.now() - since);
-        });
+        await this.turn(state, freeAt);
         freeAt = performance.now();
       }
     };
@@ -163,18 +164,21 @@ class StageRun {
       // No idle session: the send waits, and the wait is schedule lag (the plan was not kept).
       const state = await this.sessions.take();
       if (!state) break;
-      const p = this.turn(state, () => recordMs(this.lag, performance.now() - planned));
+      const p = this.turn(state, planned);
       inflight.add(p);
       void p.then(() => inflight.delete(p));
     }
     await Promise.all(inflight);
   }
 
-  /** Sends the session's next turn, gives the session back, emits the record. */
-  private async turn(state: SessionState, onSend: () => void): Promise<void> {
+  /**
+   * Sends the session's next turn, gives the session back, emits the record. `dueAt` (performance.now())
+   * is when the send should have gone out: how late it went is schedule lag; null is no lag sample.
+   */
+  private async turn(state: SessionState, dueAt: number | null): Promise<void> {
     const { deps } = this;
     const prepared = deps.pool.prepare(state, deps.dateString());
-    onSend();
+    if (dueAt !== null) recordMs(this.lag, performance.now() - dueAt);
     this.sent++;
     this.lastSend = performance.now() - this.t0;
     const startMs = deps.now();
