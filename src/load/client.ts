@@ -65,10 +65,19 @@ export class ChatClient implements ChatTransport {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly inflight: InflightRequests;
+  private readonly fixedHeaders: Readonly<Record<string, string>>;
 
   constructor(opts: ChatClientOptions) {
     this.opts = opts;
     this.inflight = new InflightRequests(opts.requestTimeoutMs);
+    // The same for every request (undici reads them, never writes them).
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'text/event-stream, application/json',
+    };
+    if (opts.hostHeader) headers.host = opts.hostHeader;
+    if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+    this.fixedHeaders = Object.freeze(headers);
     const url = new URL(opts.gatewayUrl);
     this.path = `${url.pathname.replace(/\/+$/, '')}/v1/chat/completions`;
     this.pool = new Pool(url.origin, {
@@ -98,15 +107,10 @@ export class ChatClient implements ChatTransport {
   }
 
   private headers(turn: PreparedTurn): Record<string, string> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'text/event-stream, application/json',
-    };
-    if (this.opts.hostHeader) headers.host = this.opts.hostHeader;
-    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     // Echo the gateway's session token as an llm-d client does, so session affinity can work.
-    if (turn.sessionToken) headers[SESSION_TOKEN_HEADER] = turn.sessionToken;
-    return headers;
+    return turn.sessionToken
+      ? { ...this.fixedHeaders, [SESSION_TOKEN_HEADER]: turn.sessionToken }
+      : this.fixedHeaders;
   }
 
   async send(turn: PreparedTurn, signal: AbortSignal): Promise<ChatOutcome> {

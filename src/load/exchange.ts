@@ -27,51 +27,77 @@ export interface Exchange {
   abort(reason: Error): void;
 }
 
-export function startExchange(dispatcher: Dispatcher, req: ExchangeRequest, sink: ExchangeSink): Exchange {
-  let controller: Dispatcher.DispatchController | undefined;
-  let abortReason: Error | undefined;
-  let resolve!: (trailers: ResponseHeaders) => void;
-  let reject!: (err: Error) => void;
-  const done = new Promise<ResponseHeaders>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A sink that throws must not throw into undici's parser: it ends this exchange instead.
-  const guarded = (c: Dispatcher.DispatchController, fn: () => void): void => {
+/**
+ * undici's handler for one exchange: one object with its methods on the prototype, rather than a
+ * closure per callback per request (thousands of requests/s).
+ */
+class ExchangeHandler implements Dispatcher.DispatchHandler, Exchange {
+  readonly done: Promise<ResponseHeaders>;
+  private readonly sink: ExchangeSink;
+  private controller: Dispatcher.DispatchController | undefined;
+  private abortReason: Error | undefined;
+  private resolve!: (trailers: ResponseHeaders) => void;
+  private reject!: (err: Error) => void;
+
+  constructor(sink: ExchangeSink) {
+    this.sink = sink;
+    this.done = new Promise<ResponseHeaders>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.abortReason) c.abort(this.abortReason);
+  }
+
+  onResponseStart(
+    c: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusText?: string,
+  ): void {
+    // 1xx informational responses come before the final one.
+    if (status < 200) return;
     try {
-      fn();
+      this.sink.onStart(status, headers as ResponseHeaders, statusText ?? '');
+    } catch (err) {
+      // A sink that throws must not throw into undici's parser: it ends this exchange instead.
+      c.abort(err as Error);
+    }
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    try {
+      this.sink.onData(chunk);
     } catch (err) {
       c.abort(err as Error);
     }
-  };
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(c) {
-      controller = c;
-      if (abortReason) c.abort(abortReason);
-    },
-    onResponseStart(c, status, headers, statusText) {
-      // 1xx informational responses come before the final one.
-      if (status >= 200) guarded(c, () => sink.onStart(status, headers as ResponseHeaders, statusText ?? ''));
-    },
-    onResponseData(c, chunk) {
-      guarded(c, () => sink.onData(chunk));
-    },
-    onResponseEnd(_c, trailers) {
-      resolve(trailers as ResponseHeaders);
-    },
-    onResponseError(_c, err) {
-      reject(err);
-    },
-  };
+  }
+
+  onResponseEnd(
+    _c: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.resolve(trailers as ResponseHeaders);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.reject(err);
+  }
+
+  abort(reason: Error): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    // Still queued for a connection: settle now; undici aborts it when (if) it starts.
+    if (this.controller) this.controller.abort(reason);
+    else this.reject(reason);
+  }
+}
+
+export function startExchange(dispatcher: Dispatcher, req: ExchangeRequest, sink: ExchangeSink): Exchange {
+  const handler = new ExchangeHandler(sink);
   dispatcher.dispatch({ path: req.path, method: req.method, headers: req.headers, body: req.body }, handler);
-  return {
-    done,
-    abort(reason) {
-      if (abortReason) return;
-      abortReason = reason;
-      // Still queued for a connection: settle now; undici aborts it when (if) it starts.
-      if (controller) controller.abort(reason);
-      else reject(reason);
-    },
-  };
+  return handler;
 }
