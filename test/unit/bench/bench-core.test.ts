@@ -1,3 +1,4 @@
+import type { ToolFigure } from '../../../bench/throughput.ts';
 // The bench's pure parts: exact percentiles, synthetic records report accepts, the results table.
 import { invalidRecord } from '../../../src/analysis/record-aggregate.ts';
 import { percentile } from '../../../bench/stats.ts';
@@ -95,4 +96,80 @@ it.each([
   ['a leak of 0.2 MB/s', (t: number) => 200 + t * 0.2, false],
 ])('judges %s over ten minutes: flat %s', (_name, rss, flat) => {
   expect(judgeMemory(samples(rss)).flat).toBe(flat);
+});
+
+it('rates ramp-load against autocannon and shows undici alone, and labels a GC-tuned TTFT row', () => {
+  const tool = (rps: number, cpu: number, pod: number): ToolFigure => ({
+    rps,
+    perRound: [rps],
+    errors: 0,
+    cpuMsPerRequest: cpu,
+    serverCpuPct: pod,
+  });
+  const spread = { median: 0.9, p99: 6.6, min: 0.1, max: 9 };
+  const rows = benchRows({
+    startedAt: '2026-01-01T00:00:00Z',
+    machine: {
+      cpus: 2,
+      cpuModel: 'x',
+      node: 'v24',
+      loadAverageBefore: [0, 0, 0],
+      cli: 'dist',
+      priority: null,
+    },
+    clock: [],
+    throughput: {
+      concurrency: 64,
+      seconds: 10,
+      rounds: 1,
+      body: { bytes: 584, maxTokens: 16 },
+      startupCpuSeconds: { autocannon: 0.2, rampLoad: 0.3, undici: 0.25 },
+      wrk: tool(19_000, 0.012, 100),
+      autocannon: tool(15_000, 0.03, 97),
+      undici: tool(13_500, 0.043, 94),
+      rampLoad: {
+        ...tool(10_000, 0.095, 68),
+        scheduleLagP99Ms: 0,
+        eventLoopLagP99Ms: 1,
+        generatorLimited: true,
+      },
+      rampLoadStream: { ...tool(8_000, 0.12, 71), scheduleLagP99Ms: 0.2, eventLoopLagP99Ms: 1 },
+    },
+    ttft: [
+      {
+        placement: 'split-gc',
+        nodeArgs: ['--single-threaded-gc', '--max-semi-space-size=1'],
+        loadCpu: 0,
+        serverCpu: 1,
+        concurrency: 512,
+        measuredConcurrency: 510,
+        samples: 1799,
+        errors: 0,
+        error: spread,
+        podLate: spread,
+        clientOverPod: { ...spread, matched: 1700 },
+        achievedRps: 200,
+        podGc: { pauses: 115, over2Ms: 15, maxMs: 9.75 },
+        clientLoopLagP99Ms: 2.8,
+      },
+    ],
+  });
+  const byFigure = new Map(rows.map((r) => [r.figure.trim(), r]));
+  expect(byFigure.get('÷ autocannon (same body, same conc.)')).toMatchObject({
+    value: '0.67× (autocannon 15,000 req/s)',
+    ok: false,
+  });
+  expect(byFigure.get('undici alone (same body, same conc.)')?.value).toBe('13,500 req/s: 0.90× autocannon');
+  expect(byFigure.get('generator CPU/request: wrk / autocannon / undici / ramp / stream')?.value).toBe(
+    '0.012 / 0.030 / 0.043 / 0.095 / 0.120 ms',
+  );
+  const ttft = rows.find((r) => r.figure.startsWith('TTFT error, 512 streams'));
+  expect(ttft).toMatchObject({
+    figure: 'TTFT error, 512 streams (load CPU 0, pods CPU 1, --single-threaded-gc --max-semi-space-size=1)',
+    value: 'median 0.90 ms, p99 6.60 ms (n=1799, 510 open)',
+    ok: false,
+  });
+  expect(byFigure.get('pod GC pauses (> 2 ms, longest) / client loop lag p99')?.value).toBe(
+    '115 (15, 9.75 ms) / 2.80 ms',
+  );
 });
