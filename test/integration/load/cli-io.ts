@@ -1,7 +1,9 @@
 // Runs the CLI in-process with a captured Io (stdout/stderr as strings, a clock, an abort signal).
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { main } from '../../../src/cli.ts';
 import type { Io } from '../../../src/io.ts';
+import type { Snapshot } from '../../../src/types.ts';
 
 export interface CliRun {
   code: number;
@@ -35,4 +37,23 @@ export async function runCli(
   };
   const code = await main(argv, io);
   return { code, stdout: out.text(), stderr: err.text() };
+}
+
+/** `scrape-metrics` of the stack's pods through its kubeconfig into `out`; it must succeed. */
+export async function scrapeCli(
+  kubeconfigPath: string,
+  label: string,
+  out: string,
+): Promise<{ snap: Snapshot; stderr: string }> {
+  const run = await runCli([
+    'scrape-metrics',
+    '--kubeconfig',
+    kubeconfigPath,
+    '--label',
+    label,
+    '--out',
+    out,
+  ]);
+  expect(run.code).toBe(0);
+  return { snap: JSON.parse(readFileSync(out, 'utf8')) as Snapshot, stderr: run.stderr };
 }

@@ -13,6 +13,7 @@ import type { VllmPodHandle } from '../../../src/sim/contracts.ts';
 import { takeSnapshotWith, type TakeSnapshotOptions } from '../../../src/metrics/take-snapshot.ts';
 import { main } from '../../../src/cli.ts';
 import type { PodControl, PodInfo } from '../../../src/kube/types.ts';
+import { fakePodInfo } from '../../helpers/pod-info.ts';
 import type { Io } from '../../../src/io.ts';
 import type { Snapshot } from '../../../src/types.ts';
 
@@ -74,20 +75,11 @@ function io(): Io {
 }
 
 function podInfo(name: string, port: number, over: Partial<PodInfo> = {}): PodInfo {
-  return {
-    name,
-    namespace: 'llm-d',
-    uid: `uid-${name}`,
-    ip: '127.0.0.1',
-    startTime: '2025-12-31T00:00:00Z',
-    ready: true,
-    phase: 'Running',
-    deleting: false,
+  return fakePodInfo(name, {
     labels: { 'llm-d.ai/role': 'decode' },
     containerPorts: [{ container: 'vllm', name: 'http', containerPort: port }],
-    conditions: [],
     ...over,
-  };
+  });
 }
 
 /** The PodControl role over a fixed pod list; proxyGet really GETs the pod, as the API server would. */

@@ -7,6 +7,7 @@ import type { VllmPodHandle } from '../../../src/sim/contracts.ts';
 import { takeSnapshotWith } from '../../../src/metrics/take-snapshot.ts';
 import { pushReport } from '../../../src/report/pushgateway.ts';
 import type { PodControl, PodInfo } from '../../../src/kube/types.ts';
+import { fakePodInfo } from '../../helpers/pod-info.ts';
 import type { Report } from '../../../src/types.ts';
 import {
   PROMETHEUS_BIN,
@@ -22,19 +23,8 @@ import {
 const MODEL = 'meta-llama/Llama-3.2-3B-Instruct';
 
 function podControl(names: string[]): PodControl {
-  const info = (name: string): PodInfo => ({
-    name,
-    namespace: 'llm-d',
-    uid: `uid-${name}`,
-    ip: '127.0.0.1',
-    startTime: '2025-12-31T00:00:00Z',
-    ready: true,
-    phase: 'Running',
-    deleting: false,
-    labels: {},
-    containerPorts: [],
-    conditions: [],
-  });
+  const info = (name: string): PodInfo => fakePodInfo(name);
+
   const none = async (): Promise<never> => {
     throw new Error('not used with --via prometheus');
   };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { takeSnapshotWith } from '../../../src/metrics/take-snapshot.ts';
 import { startStack, type StackHandle } from '../../../src/sim/stack.ts';
 import type { Report, RequestRecord, Snapshot } from '../../../src/types.ts';
-import { runCli } from '../load/cli-io.ts';
+import { runCli, scrapeCli } from '../load/cli-io.ts';
 
 let stack: StackHandle;
 let dir: string;
@@ -35,17 +35,7 @@ const WORKLOAD = ['--sessions', '6', '--turns', '4', '--system-prompt-tokens', '
 
 async function scrape(label: string): Promise<{ file: string; snap: Snapshot; stderr: string }> {
   const out = file(`${label}.json`);
-  const run = await runCli([
-    'scrape-metrics',
-    '--kubeconfig',
-    stack.kubeconfigPath,
-    '--label',
-    label,
-    '--out',
-    out,
-  ]);
-  expect(run.code).toBe(0);
-  return { file: out, snap: JSON.parse(readFileSync(out, 'utf8')) as Snapshot, stderr: run.stderr };
+  return { file: out, ...(await scrapeCli(stack.kubeconfigPath, label, out)) };
 }
 
 async function ramp(stages: string, ...extra: string[]): Promise<{ file: string; records: RequestRecord[] }> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startStack, type StackHandle } from '../../../src/sim/stack.ts';
 import type { Report, RequestRecord, StageMark } from '../../../src/types.ts';
 import { CLI } from '../../helpers/spawn-cli.ts';
-import { runCli } from '../load/cli-io.ts';
+import { runCli, scrapeCli } from '../load/cli-io.ts';
 
 let stack: StackHandle;
 let dir: string;
@@ -28,16 +28,7 @@ const lineCount = (path: string): number =>
 
 async function scrape(label: string): Promise<string> {
   const out = join(dir, `${label}.json`);
-  const run = await runCli([
-    'scrape-metrics',
-    '--kubeconfig',
-    stack.kubeconfigPath,
-    '--label',
-    label,
-    '--out',
-    out,
-  ]);
-  expect(run.code).toBe(0);
+  await scrapeCli(stack.kubeconfigPath, label, out);
   return out;
 }
 
