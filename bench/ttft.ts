@@ -13,6 +13,7 @@ import type { RequestRecord } from '../src/types.ts';
 import { shapeFlags, type BenchShape } from './body.ts';
 import type { FirstContentSample, FirstContentTrace } from './pods-server.ts';
 import { startPods } from './pods.ts';
+import { firstJsonLine, NODE, pinned, run, start, stop } from './procs.ts';
 import { runRampLoad } from './tools.ts';
 import { median, percentile } from './stats.ts';
 
@@ -86,6 +87,8 @@ export interface TtftFigure {
   podGc: { pauses: number; over2Ms: number; maxMs: number };
   /** ramp-load's event-loop lag p99 over the level (GC pauses and long tasks block the TTFT stamp too) */
   clientLoopLagP99Ms: number;
+  /** bare node:http + undici at the same streams and rate (bench/ttft-floor.ts); the target level only */
+  floor?: { error: Spread; samples: number; failed: number };
 }
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
@@ -197,6 +200,43 @@ export async function benchTtftLevel(dir: string, level: TtftLevel, place: Place
   };
 }
 
+const FLOOR = join(new URL('.', import.meta.url).pathname, 'ttft-floor.ts');
+
+/**
+ * The same open loop with neither ramp-load nor the simulated pod (bench/ttft-floor.ts): a bare server
+ * and a bare undici client, placed and prioritised alike. Its error is what Node and this machine cost.
+ */
+export async function benchTtftFloor(level: TtftLevel, place: Placement): Promise<TtftFigure['floor']> {
+  if (level.rateRps === null) throw new Error('the floor runs open-loop levels only');
+  // The pod's answers are uniform from max/2 to max tokens: the floor sends their mean.
+  const tokens = Math.round((Math.ceil(level.maxTokens / 2) + level.maxTokens) / 2);
+  const [scmd, sargs] = pinned(place.serverCpu, NODE, [
+    FLOOR,
+    'server',
+    String(KNOWN_TTFT_MS),
+    String(level.interTokenMs),
+    String(tokens),
+  ]);
+  const server = start(scmd, sargs);
+  try {
+    const { url } = await firstJsonLine<{ url: string }>(server);
+    const [ccmd, cargs] = pinned(place.loadCpu, NODE, [
+      FLOOR,
+      'client',
+      url,
+      String(level.rateRps),
+      String(level.requests),
+      String(level.settleMs),
+      String(KNOWN_TTFT_MS),
+    ]);
+    const { stdout } = await run(ccmd, cargs);
+    const { errorsMs, failed } = JSON.parse(stdout) as { errorsMs: number[]; failed: number };
+    return { error: spread(errorsMs), samples: errorsMs.length, failed };
+  } finally {
+    await stop(server);
+  }
+}
+
 export async function benchTtft(
   dir: string,
   placements: Placement[],
@@ -206,7 +246,12 @@ export async function benchTtft(
   for (const place of placements) {
     for (const level of TTFT_LEVELS) {
       log(`ttft: ${level.concurrency} streams, ${place.name}`);
-      figures.push(await benchTtftLevel(dir, level, place));
+      const figure = await benchTtftLevel(dir, level, place);
+      if (level === TTFT_LEVELS[TTFT_LEVELS.length - 1]) {
+        log(`ttft: ${level.concurrency} streams, ${place.name}, bare node:http + undici`);
+        figure.floor = await benchTtftFloor(level, place);
+      }
+      figures.push(figure);
     }
   }
   // The target level once more with the GC tuned in both processes, placed as the last placement.

@@ -98,7 +98,7 @@ it.each([
   expect(judgeMemory(samples(rss)).flat).toBe(flat);
 });
 
-it('rates ramp-load against autocannon and shows undici alone, and labels a GC-tuned TTFT row', () => {
+it('rates ramp-load against autocannon, shows undici alone, labels a GC-tuned TTFT row, shows the floor', () => {
   const tool = (rps: number, cpu: number, pod: number): ToolFigure => ({
     rps,
     perRound: [rps],
@@ -151,6 +151,7 @@ it('rates ramp-load against autocannon and shows undici alone, and labels a GC-t
         achievedRps: 200,
         podGc: { pauses: 115, over2Ms: 15, maxMs: 9.75 },
         clientLoopLagP99Ms: 2.8,
+        floor: { error: { median: 0.5, p99: 3.3, min: -0.2, max: 7 }, samples: 1800, failed: 0 },
       },
     ],
   });
@@ -172,4 +173,12 @@ it('rates ramp-load against autocannon and shows undici alone, and labels a GC-t
   expect(byFigure.get('pod GC pauses (> 2 ms, longest) / client loop lag p99')?.value).toBe(
     '115 (15, 9.75 ms) / 2.80 ms',
   );
+  // The floor comes right under the level it was measured for.
+  const at = rows.indexOf(ttft as (typeof rows)[number]);
+  expect(rows[at + 1]).toEqual({
+    figure: '  bare node:http + undici, same streams and rate',
+    value: 'median 0.50 ms, p99 3.30 ms (n=1800)',
+    target: '(figure: the floor on this machine)',
+    ok: null,
+  });
 });
