@@ -157,18 +157,28 @@ class StageRun {
   }
 
   async openLoop(sends: Iterable<{ offsetMs: number }>): Promise<void> {
-    const inflight = new Set<Promise<void>>();
+    // A count, not a Set of the turns' promises: a Set's old tables would keep finished turns reachable
+    // until a full GC (see inflight.ts).
+    let pending = 0;
+    let failure: { err: unknown } | undefined;
+    let drained: (() => void) | undefined;
+    const settled = (): void => {
+      if (--pending === 0) drained?.();
+    };
     for (const { offsetMs } of sends) {
       const planned = this.t0 + offsetMs;
       await sleepUntil(planned, this.deps.stop);
       // No idle session: the send waits, and the wait is schedule lag (the plan was not kept).
       const state = await this.sessions.take();
       if (!state) break;
-      const p = this.turn(state, planned);
-      inflight.add(p);
-      void p.then(() => inflight.delete(p));
+      pending++;
+      this.turn(state, planned).then(settled, (err: unknown) => {
+        failure ??= { err };
+        settled();
+      });
     }
-    await Promise.all(inflight);
+    if (pending > 0) await new Promise<void>((resolve) => (drained = resolve));
+    if (failure) throw failure.err;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InflightRequests } from '../../../src/load/inflight.ts';
+import { InflightRequest, InflightRequests } from '../../../src/load/inflight.ts';
 
 describe('in-flight requests', () => {
   it('times each request out at its own deadline, oldest first, and never a removed one', async () => {
@@ -41,6 +41,50 @@ describe('in-flight requests', () => {
       );
     run.abort();
     expect(ended).toEqual(['a stop', 'c stop']);
+    inflight.close();
+  });
+
+  it('lets go of a removed request at once, wherever it sat, and keeps the others in send order', async () => {
+    const inflight = new InflightRequests(30);
+    const signal = new AbortController().signal;
+    const ended: string[] = [];
+    const entries = ['a', 'b', 'c', 'd'].map((name) =>
+      inflight.add(
+        signal,
+        () => ended.push(name),
+        () => undefined,
+      ),
+    );
+    const [a, b, , d] = entries as [InflightRequest, InflightRequest, InflightRequest, InflightRequest];
+    for (const e of [b, a, d]) inflight.remove(e);
+    inflight.remove(b); // twice: no effect
+    // Nothing a finished request held stays reachable from the list (a GC must not keep its state).
+    for (const e of [a, b, d])
+      expect([e.onTimeout, e.onStop, e.prev, e.next]).toEqual([null, null, null, null]);
+    await sleep(60);
+    expect(ended).toEqual(['c']);
+    inflight.close();
+  });
+
+  it('stops every request of a signal even when a stop callback ends another one', () => {
+    const inflight = new InflightRequests(10_000);
+    const run = new AbortController();
+    const ended: string[] = [];
+    const entries: ReturnType<InflightRequests['add']>[] = [];
+    for (const name of ['a', 'b', 'c'])
+      entries.push(
+        inflight.add(
+          run.signal,
+          () => undefined,
+          () => {
+            ended.push(name);
+            // a's stop ends b as a side effect (its exchange aborted): b is not stopped twice.
+            if (name === 'a') inflight.remove(entries[1] as (typeof entries)[number]);
+          },
+        ),
+      );
+    run.abort();
+    expect(ended).toEqual(['a', 'c']);
     inflight.close();
   });
 });
