@@ -42,18 +42,23 @@ it.each([
   expect(isFlat(first, last)).toBe(flat);
 });
 
+/** What every results object starts with: the run's time and machine, no clock figures. */
+const RUN: Pick<BenchResults, 'startedAt' | 'machine' | 'clock'> = {
+  startedAt: '2026-01-01T00:00:00Z',
+  machine: {
+    cpus: 2,
+    cpuModel: 'x',
+    node: 'v24',
+    loadAverageBefore: [0, 0, 0],
+    cli: 'dist/src/bin.js',
+    priority: null,
+  },
+  clock: [],
+};
+
 it('puts each figure next to its target and says which are met', () => {
   const results: BenchResults = {
-    startedAt: '2026-01-01T00:00:00Z',
-    machine: {
-      cpus: 2,
-      cpuModel: 'x',
-      node: 'v24',
-      loadAverageBefore: [0, 0, 0],
-      cli: 'dist/src/bin.js',
-      priority: null,
-    },
-    clock: [],
+    ...RUN,
     report: {
       records: 1_000_000,
       fileMb: 250,
@@ -108,16 +113,7 @@ it('rates ramp-load against autocannon, shows undici alone, labels a GC-tuned TT
   });
   const spread = { median: 0.9, p99: 6.6, min: 0.1, max: 9 };
   const rows = benchRows({
-    startedAt: '2026-01-01T00:00:00Z',
-    machine: {
-      cpus: 2,
-      cpuModel: 'x',
-      node: 'v24',
-      loadAverageBefore: [0, 0, 0],
-      cli: 'dist',
-      priority: null,
-    },
-    clock: [],
+    ...RUN,
     throughput: {
       concurrency: 64,
       seconds: 10,
