@@ -1,6 +1,6 @@
 // `npm run bench [-- SECTION… | soak] [--flags]`: issue #8's benchmark (and issue #7's long run).
 //   throughput  ramp-load (non-streaming, streaming) vs autocannon and wrk, same pod, body, concurrency
-//   ttft        TTFT error at 1, 64 and 512 streams against a pod with a known TTFT
+//   ttft        TTFT error at 1, 64 and 512 streams against a pod with a known TTFT, and bare Node's floor
 //   report      `report` over 1,000,000 synthetic records: wall time, peak RSS
 //   scrape      `scrape-metrics --via urls` over 64 pods: wall time
 //   soak        ramp-load at 50 rps for 10 minutes, memory sampled every 10 s (not part of the default)

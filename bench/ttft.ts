@@ -6,7 +6,8 @@
 // a burst of 512 arrivals queues in the pod's event loop — server time, not measurement error. Streams
 // are made long (slow decode) so many open streams cost little CPU between first tokens. The pods'
 // process also times each first content itself (arrival at its handler → write), which splits the
-// error into what the pod delivered late and what the client added.
+// error into what the pod delivered late and what the client added. At 512 streams the same open loop
+// runs once more with neither ramp-load nor the pod (bench/ttft-floor.ts): what bare Node reaches here.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestRecord } from '../src/types.ts';
