@@ -198,28 +198,23 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
         })),
       );
     }
-    samples.autocannon.push(
-      await measured(o, { body }, startup.autocannon, async (base) => ({
-        result: await runAutocannon({
-          url: `${base}${path}`,
-          body,
-          connections: c,
-          seconds: o.seconds,
-          cpu: o.loadCpu,
-        }),
-      })),
-    );
-    samples.undici.push(
-      await measured(o, { body }, startup.undici, async (base) => ({
-        result: await runUndiciFloor({
-          url: `${base}${path}`,
-          body,
-          connections: c,
-          seconds: o.seconds,
-          cpu: o.loadCpu,
-        }),
-      })),
-    );
+    // autocannon and undici alone take the same fixed body the same way.
+    for (const [tool, runTool] of [
+      ['autocannon', runAutocannon],
+      ['undici', runUndiciFloor],
+    ] as const) {
+      samples[tool].push(
+        await measured(o, { body }, startup[tool], async (base) => ({
+          result: await runTool({
+            url: `${base}${path}`,
+            body,
+            connections: c,
+            seconds: o.seconds,
+            cpu: o.loadCpu,
+          }),
+        })),
+      );
+    }
     for (const stream of [false, true]) {
       const out = join(o.dir, `throughput-${stream ? 'stream' : 'nostream'}-${round}.jsonl`);
       const sample = await measured(o, { body }, startup.rampLoad, async (base) => {
