@@ -3,9 +3,12 @@
 // after the known TTFT, then one every inter-token gap — and an undici Pool.dispatch client sends an
 // open loop and stamps the first chunk. The same two loopback hops and the same timers as the real
 // measurement; what ramp-load and the pod add is whatever sits above this.
+// Both processes also stamp each request on the shared wall clock (timeOrigin + now, µs), so the error
+// splits into its three legs: the request (client send → server handler), the server's timer (handler →
+// first write, − TTFT) and the response (first write → client's first chunk).
 //   node bench/ttft-floor.ts server TTFT_MS ITL_MS TOKENS         prints {"url"} and serves until SIGTERM
 //   node bench/ttft-floor.ts client URL RPS REQUESTS SETTLE_MS TTFT_MS
-//     prints {"errorsMs": [first chunk − send − TTFT, for sends after SETTLE_MS], "failed"}
+//     prints {"errorsMs": [first chunk − send − TTFT, for sends after SETTLE_MS], "legsMs", "failed"}
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
@@ -16,13 +19,37 @@ const CHUNK =
   '"created":1767225600,"model":"meta-llama/Llama-3.2-3B-Instruct","choices":[{"index":0,' +
   '"delta":{"content":" word"},"logprobs":null,"finish_reason":null}]}\n\n';
 
+const SEQ_HEADER = 'x-floor-seq';
+const STAMPS_PATH = '/stamps';
+
+/** Wall-clock ms with the monotonic clock's resolution: comparable across the two processes. */
+const wallMs = (): number => performance.timeOrigin + performance.now();
+
+export interface FloorLegs {
+  /** client send → server handler */
+  request: number[];
+  /** server handler → first write, − TTFT */
+  timer: number[];
+  /** server first write → client first chunk */
+  response: number[];
+}
+
 function serve(ttftMs: number, itlMs: number, tokens: number): void {
+  // seq → [arrival, first write], on the wall clock
+  const stamps: Record<string, [number, number]> = {};
   const server = createServer((req, res) => {
+    const arrival = wallMs();
     req.resume();
+    if (req.url === STAMPS_PATH) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stamps));
+      return;
+    }
+    const seq = String(req.headers[SEQ_HEADER]);
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       let sent = 0;
       const next = (): void => {
+        if (sent === 0) stamps[seq] = [arrival, wallMs()];
         res.write(CHUNK);
         if (++sent < tokens) setTimeout(next, itlMs);
         else res.end('data: [DONE]\n\n');
@@ -39,14 +66,14 @@ function serve(ttftMs: number, itlMs: number, tokens: number): void {
 
 async function load(url: string, rps: number, requests: number, settleMs: number, ttftMs: number) {
   const pool = new Pool(url, { connections: requests, headersTimeout: 0, bodyTimeout: 0 });
-  const headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
   const body = JSON.stringify({
     model: 'meta-llama/Llama-3.2-3B-Instruct',
     messages: [{ role: 'user', content: 'word '.repeat(80) }],
     max_tokens: 8,
     stream: true,
   });
-  const errorsMs: number[] = [];
+  // seq → [send, first chunk], on the wall clock; measured sends only
+  const measured = new Map<number, [number, number]>();
   let failed = 0;
   let ended = 0;
   const t0 = performance.now();
@@ -55,8 +82,13 @@ async function load(url: string, rps: number, requests: number, settleMs: number
   const end = (): void => {
     if (++ended === requests) resolve();
   };
-  const send = (): void => {
-    const start = performance.now();
+  const send = (seq: number): void => {
+    const start = wallMs();
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      [SEQ_HEADER]: String(seq),
+    };
     let first = true;
     pool.dispatch(
       { path: '/v1/chat/completions', method: 'POST', headers, body },
@@ -66,7 +98,7 @@ async function load(url: string, rps: number, requests: number, settleMs: number
         onResponseData() {
           if (!first) return;
           first = false;
-          if (start - t0 >= settleMs) errorsMs.push(performance.now() - start - ttftMs);
+          if (start - performance.timeOrigin - t0 >= settleMs) measured.set(seq, [start, wallMs()]);
         },
         onResponseEnd: end,
         onResponseError() {
@@ -79,16 +111,27 @@ async function load(url: string, rps: number, requests: number, settleMs: number
   // Open loop: every send that is due goes out, then one timer to the next.
   let sent = 0;
   const tick = (): void => {
-    while (sent < requests && performance.now() >= t0 + (sent * 1000) / rps) {
-      sent++;
-      send();
-    }
-    if (sent < requests) setTimeout(tick, t0 + (sent * 1000) / rps - performance.now());
+    while (sent < requests && performance.now() >= t0 + (sent * 1000) / rps) send(sent++);
+    if (sent < requests) setTimeout(tick, Math.max(0, t0 + (sent * 1000) / rps - performance.now()));
   };
   tick();
   await allEnded;
+  const served = (await (await pool.request({ path: STAMPS_PATH, method: 'GET' })).body.json()) as Record<
+    string,
+    [number, number]
+  >;
   await pool.close();
-  process.stdout.write(`${JSON.stringify({ errorsMs, failed })}\n`);
+  const errorsMs: number[] = [];
+  const legsMs: FloorLegs = { request: [], timer: [], response: [] };
+  for (const [seq, [start, first]] of measured) {
+    errorsMs.push(first - start - ttftMs);
+    const server = served[seq];
+    if (!server) continue;
+    legsMs.request.push(server[0] - start);
+    legsMs.timer.push(server[1] - server[0] - ttftMs);
+    legsMs.response.push(first - server[1]);
+  }
+  process.stdout.write(`${JSON.stringify({ errorsMs, legsMs, failed })}\n`);
 }
 
 const [role, ...args] = process.argv.slice(2);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { RequestRecord } from '../src/types.ts';
 import { shapeFlags, type BenchShape } from './body.ts';
 import type { FirstContentSample, FirstContentTrace } from './pods-server.ts';
+import type { FloorLegs } from './ttft-floor.ts';
 import { startPods } from './pods.ts';
 import { firstJsonLine, NODE, pinned, run, start, stop } from './procs.ts';
 import { runRampLoad } from './tools.ts';
@@ -89,7 +90,17 @@ export interface TtftFigure {
   /** ramp-load's event-loop lag p99 over the level (GC pauses and long tasks block the TTFT stamp too) */
   clientLoopLagP99Ms: number;
   /** bare node:http + undici at the same streams and rate (bench/ttft-floor.ts); the target level only */
-  floor?: { error: Spread; samples: number; failed: number };
+  floor?: FloorFigure;
+}
+
+export interface FloorFigure {
+  error: Spread;
+  samples: number;
+  failed: number;
+  /** the error's three legs (bench/ttft-floor.ts): request, server timer, response */
+  legs: Record<keyof FloorLegs, Spread>;
+  /** samples the server stamped too (the legs' count) */
+  stamped: number;
 }
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
@@ -207,7 +218,7 @@ const FLOOR = join(new URL('.', import.meta.url).pathname, 'ttft-floor.ts');
  * The same open loop with neither ramp-load nor the simulated pod (bench/ttft-floor.ts): a bare server
  * and a bare undici client, placed and prioritised alike. Its error is what Node and this machine cost.
  */
-export async function benchTtftFloor(level: TtftLevel, place: Placement): Promise<TtftFigure['floor']> {
+export async function benchTtftFloor(level: TtftLevel, place: Placement): Promise<FloorFigure> {
   if (level.rateRps === null) throw new Error('the floor runs open-loop levels only');
   // The pod's answers are uniform from max/2 to max tokens: the floor sends their mean.
   const tokens = Math.round((Math.ceil(level.maxTokens / 2) + level.maxTokens) / 2);
@@ -231,8 +242,23 @@ export async function benchTtftFloor(level: TtftLevel, place: Placement): Promis
       String(KNOWN_TTFT_MS),
     ]);
     const { stdout } = await run(ccmd, cargs);
-    const { errorsMs, failed } = JSON.parse(stdout) as { errorsMs: number[]; failed: number };
-    return { error: spread(errorsMs), samples: errorsMs.length, failed };
+    const { errorsMs, legsMs, failed } = JSON.parse(stdout) as {
+      errorsMs: number[];
+      legsMs: FloorLegs;
+      failed: number;
+    };
+    const legs = {
+      request: spread(legsMs.request),
+      timer: spread(legsMs.timer),
+      response: spread(legsMs.response),
+    };
+    return {
+      error: spread(errorsMs),
+      samples: errorsMs.length,
+      failed,
+      legs,
+      stamped: legsMs.request.length,
+    };
   } finally {
     await stop(server);
   }

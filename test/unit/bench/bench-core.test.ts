@@ -147,7 +147,17 @@ it('rates ramp-load against autocannon, shows undici alone, labels a GC-tuned TT
         achievedRps: 200,
         podGc: { pauses: 115, over2Ms: 15, maxMs: 9.75 },
         clientLoopLagP99Ms: 2.8,
-        floor: { error: { median: 0.5, p99: 3.3, min: -0.2, max: 7 }, samples: 1800, failed: 0 },
+        floor: {
+          error: { median: 0.5, p99: 3.3, min: -0.2, max: 7 },
+          samples: 1800,
+          failed: 0,
+          legs: {
+            request: { median: 0.2, p99: 1.5, min: 0.1, max: 4 },
+            timer: { median: 0.1, p99: 1.25, min: -0.1, max: 3 },
+            response: { median: 0.15, p99: 1.1, min: 0.05, max: 5 },
+          },
+          stamped: 1800,
+        },
       },
     ],
   });
@@ -169,12 +179,19 @@ it('rates ramp-load against autocannon, shows undici alone, labels a GC-tuned TT
   expect(byFigure.get('pod GC pauses (> 2 ms, longest) / client loop lag p99')?.value).toBe(
     '115 (15, 9.75 ms) / 2.80 ms',
   );
-  // The floor comes right under the level it was measured for.
+  // The floor comes after the rows of the level it was measured for, and its three legs under it.
   const at = rows.indexOf(ttft as (typeof rows)[number]);
-  expect(rows[at + 1]).toEqual({
+  expect(rows[at + 1]?.figure).toBe('  of which: pod late / client + loopback');
+  expect(rows[at + 3]).toEqual({
     figure: '  bare node:http + undici, same streams and rate',
     value: 'median 0.50 ms, p99 3.30 ms (n=1800)',
     target: '(figure: the floor on this machine)',
+    ok: null,
+  });
+  expect(rows[at + 4]).toEqual({
+    figure: '    of which: request / server timer / response',
+    value: '0.20 ms, p99 1.50 ms / 0.10 ms, p99 1.25 ms / 0.15 ms, p99 1.10 ms',
+    target: '(figure: medians, p99s)',
     ok: null,
   });
 });
