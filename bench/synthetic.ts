@@ -3,6 +3,7 @@
 // marks, and before/after snapshots whose counter deltas match the records. Seeded, no clock.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { mulberry32 } from '../src/hash.ts';
 import type { PodSnapshot, RequestRecord, Snapshot, StageMark } from '../src/types.ts';
 
 export interface SyntheticRun {
@@ -13,16 +14,6 @@ export interface SyntheticRun {
   stages: number;
   seed: number;
   startMs: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const RUN_ID = 'kvb-20260101T000000Z-bench';

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { loadTokenizer, type TokenizerKind } from '../tokenize/tokenizer.ts';
 import { REALISTIC_LATENCY, ZERO_LATENCY, type RoutingPolicy } from './contracts.ts';
 import { FaultInjector, formatFault } from './faults.ts';
-import { mulberry32 } from './gateway/prng.ts';
+import { mulberry32 } from '../hash.ts';
 import { startGateway, type GatewayHandle } from './gateway/server.ts';
 import { createCluster, type SimCluster } from './kube-api/cluster.ts';
 import { writeKubeconfig } from './kube-api/kubeconfig.ts';

@@ -1,7 +1,7 @@
-// Seeded randomness for the workload (pure: no Math.random). mulberry32 is small, fast and good enough
-// for choosing words; derived seeds come from a murmur3-style mix so that (seed, session, conversation,
+// Seeded randomness for the workload (pure: no Math.random). mulberry32 (src/hash.ts) is small, fast and
+// good enough for choosing words; derived seeds come from a murmur3-style mix so that (seed, session, conversation,
 // turn) map to independent streams and content never depends on timing or on the order of requests.
-import { fmix32 } from '../hash.ts';
+import { fmix32, mulberry32 } from '../hash.ts';
 
 export interface Prng {
   /** Uniform in [0, 1). */
@@ -12,16 +12,8 @@ export interface Prng {
   pick<T>(items: readonly T[]): T;
 }
 
-/** mulberry32 (Tommy Ettinger, public domain): 32-bit state, period 2^32. */
 export function createPrng(seed: number): Prng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,

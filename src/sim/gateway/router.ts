@@ -6,7 +6,7 @@ import { ClientIpRouter } from './client-ip.ts';
 import { PrefixAwareRouter } from './prefix-aware.ts';
 import { RandomRouter, RoundRobinRouter } from './simple.ts';
 import { SessionTokenRouter } from './session-token.ts';
-import { mulberry32 } from './prng.ts';
+import { mulberry32 } from '../../hash.ts';
 
 /** What a policy may look at: the gateway fills `prompt`/`model` only for routers with `needsPrompt`. */
 export interface RequestInfo {

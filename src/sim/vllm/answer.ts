@@ -3,6 +3,7 @@
 // turn's chat template will contain (content trimmed, re-tokenized, then <|eot_id|>), so a follow-up
 // turn hits the blocks that hold this answer, as multi-turn chat does on vLLM (§2.2 "generated tokens
 // are cached too").
+import { mulberry32 } from '../../hash.ts';
 import { hashBlock, NONE_HASH } from './block-cache.ts';
 
 export const EOT_ID = 128009;
@@ -42,17 +43,6 @@ const capitalized = (w: string): string => w[0]!.toUpperCase() + w.slice(1);
 const FIRST = WORDS.map(capitalized);
 const SENTENCE = FIRST.map((w) => `. ${w}`);
 const SPACED = WORDS.map((w) => ` ${w}`);
-
-/** mulberry32: a small seeded PRNG (never Math.random, so answers are reproducible). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Answer length in tokens: seeded in [ceil(max/2), max]. */
 export function answerLength(rand: () => number, maxTokens: number): number {
@@ -147,7 +137,7 @@ export interface AnswerRequest {
 
 export function generateAnswer(req: AnswerRequest): Answer {
   const seed = hashBlock(NONE_HASH, req.promptIds, req.seed >>> 0) % 0x100000000;
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const length = answerLength(rand, req.maxTokens);
   // Shorter than max_tokens: the model "stopped" with <|eot_id|>, which vLLM counts in completion_tokens.
   const stopped = length < req.maxTokens;

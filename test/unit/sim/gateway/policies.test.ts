@@ -1,5 +1,6 @@
 import { ClientIpRouter } from '../../../../src/sim/gateway/client-ip.ts';
-import { mulberry32, shuffledIndices } from '../../../../src/sim/gateway/prng.ts';
+import { mulberry32 } from '../../../../src/hash.ts';
+import { shuffledIndices } from '../../../../src/sim/gateway/prng.ts';
 import { createRouter, type RequestInfo } from '../../../../src/sim/gateway/router.ts';
 import { hostWithoutPort } from '../../../../src/sim/gateway/server.ts';
 import {

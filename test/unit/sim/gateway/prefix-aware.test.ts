@@ -1,7 +1,7 @@
 import { PrefixAwareRouter, prefixScores } from '../../../../src/sim/gateway/prefix-aware.ts';
 import { PrefixIndexer } from '../../../../src/sim/gateway/prefix-index.ts';
 import { hashPrompt, promptOf } from '../../../../src/sim/gateway/prompt.ts';
-import { mulberry32 } from '../../../../src/sim/gateway/prng.ts';
+import { mulberry32 } from '../../../../src/hash.ts';
 import type { RequestInfo } from '../../../../src/sim/gateway/router.ts';
 import { kvCacheScores, pickMaxScore, queueScores } from '../../../../src/sim/gateway/scorers.ts';
 import { fakeEndpoints } from './fixtures.ts';
