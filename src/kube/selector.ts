@@ -34,8 +34,11 @@ function valueProblem(value: string): string | undefined {
     : `label value ${JSON.stringify(value)} is not valid`;
 }
 
-/** Splits on commas outside parentheses. */
-function requirements(selector: string): string[] {
+/**
+ * Splits at commas that are not inside `( … )`: `a in (x,y),b` is two requirements. Shared with the
+ * embedded API server's parser (src/sim/kube-api/selectors.ts), so both split a selector alike.
+ */
+export function splitRequirements(selector: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let start = 0;
@@ -68,7 +71,7 @@ function requirementProblem(req: string): string | undefined {
 
 export function checkSelector(selector: string): string {
   if (selector.trim() === '') throw new UsageError(`--selector is empty (${EXAMPLE})`);
-  for (const req of requirements(selector)) {
+  for (const req of splitRequirements(selector)) {
     const problem = requirementProblem(req);
     if (problem)
       throw new UsageError(

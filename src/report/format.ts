@@ -1,5 +1,5 @@
 // Number formatting and column alignment shared by the text and Markdown renderers. Pure.
-import type { StageReport } from '../types.ts';
+import type { PodReport, StageReport } from '../types.ts';
 
 export function pct(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(digits)} %`;
@@ -56,5 +56,16 @@ export function stageFigures(s: StageReport): string[] {
     ms(s.ttftMs.p50),
     ms(s.ttftMs.p95),
     ms(s.ttftMs.p99),
+  ];
+}
+
+/** Δqueries, Δhits, hit rate, share and a note of one pod: the cells after the name in every pod table. */
+export function podFigures(p: PodReport): string[] {
+  return [
+    int(p.queries),
+    int(p.hits),
+    pct(p.hitRate),
+    pct(p.share),
+    p.gone ? 'gone' : p.restarted ? 'restarted' : '',
   ];
 }

@@ -3,7 +3,7 @@
 // leaves out: the hit-rate timeline from periodic scrapes and the per-conversation serving pods. Pure.
 import type { Report } from '../types.ts';
 import type { TimelinePoint } from '../analysis/timeline.ts';
-import { fixed, gateValue, hitRateSentence, int, ms, pct, stageFigures } from './format.ts';
+import { fixed, gateValue, hitRateSentence, int, ms, pct, podFigures, stageFigures } from './format.ts';
 import { PALETTE, barChart, esc, groupedBars, lineChart, stickinessGrid, type Series } from './svg.ts';
 
 export interface HtmlDetails {
@@ -115,11 +115,7 @@ export function renderHtml(report: Report, details: HtmlDetails): string {
       ['pod', 'Δqueries', 'Δhits', 'hit rate', 'share', 'note'],
       report.pods.map((p) => [
         `<span style="color:${colorOf(p.name)}">■</span> ${esc(p.name)}`,
-        int(p.queries),
-        int(p.hits),
-        pct(p.hitRate),
-        pct(p.share),
-        p.gone ? 'gone' : p.restarted ? 'restarted' : '',
+        ...podFigures(p),
       ]),
       [false, true, true, true, true, false],
     ),

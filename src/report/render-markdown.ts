@@ -1,6 +1,6 @@
 // report.md: the same figures as the text report, as Markdown tables (a PR comment, a Tekton artifact). Pure.
 import type { Report } from '../types.ts';
-import { fixed, gateValue, hitRateSentence, int, ms, pct, stageFigures } from './format.ts';
+import { fixed, gateValue, hitRateSentence, int, ms, pct, podFigures, stageFigures } from './format.ts';
 
 function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -53,14 +53,7 @@ export function renderMarkdown(report: Report): string {
   out.push(
     ...table(
       ['pod', 'Δqueries', 'Δhits', 'hit rate', 'share', 'note'],
-      report.pods.map((p) => [
-        p.name,
-        int(p.queries),
-        int(p.hits),
-        pct(p.hitRate),
-        pct(p.share),
-        p.gone ? 'gone' : p.restarted ? 'restarted' : '',
-      ]),
+      report.pods.map((p) => [p.name, ...podFigures(p)]),
       ['l', 'r', 'r', 'r', 'r', 'l'],
     ),
     '',

@@ -1,7 +1,17 @@
 // The plain-text report on stdout: the reference demo's log figures (per-pod deltas, aggregate delta hit
 // rate, stickiness), laid out as tables, with what it lacked: the bound, latency per stage, gates. Pure.
 import type { Report } from '../types.ts';
-import { alignColumns, fixed, gateValue, hitRateSentence, int, ms, pct, stageFigures } from './format.ts';
+import {
+  alignColumns,
+  fixed,
+  gateValue,
+  hitRateSentence,
+  int,
+  ms,
+  pct,
+  podFigures,
+  stageFigures,
+} from './format.ts';
 
 export function renderText(report: Report): string {
   const out: string[] = [];
@@ -24,16 +34,7 @@ export function renderText(report: Report): string {
 
   out.push('Per pod (deltas between the snapshots)');
   const podRows: string[][] = [['pod', 'queries', 'hits', 'hit rate', 'share', 'note']];
-  for (const p of report.pods) {
-    podRows.push([
-      p.name,
-      int(p.queries),
-      int(p.hits),
-      pct(p.hitRate),
-      pct(p.share),
-      p.gone ? 'gone' : p.restarted ? 'restarted' : '',
-    ]);
-  }
+  for (const p of report.pods) podRows.push([p.name, ...podFigures(p)]);
   out.push(...alignColumns(podRows, ['l', 'r', 'r', 'r', 'r', 'l']), '');
 
   const st = report.stickiness;

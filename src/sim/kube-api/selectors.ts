@@ -1,6 +1,7 @@
 // Label and field selectors as the apiserver parses them (k8s.io/apimachinery/pkg/labels/selector.go,
 // pkg/fields/selector.go). Pure: strings in, predicates out; a bad selector throws SelectorError, which the
 // server answers with a 400 BadRequest Status.
+import { splitRequirements } from '../../kube/selector.ts';
 
 export class SelectorError extends Error {
   constructor(message: string) {
@@ -30,24 +31,6 @@ const EQUALITY = new RegExp(`^(${TOKEN})\\s*(==|=|!=)\\s*(${TOKEN})?$`);
 const SET = new RegExp(`^(${TOKEN})\\s+(in|notin)\\s*\\(([^()]*)\\)$`);
 const COMPARE = new RegExp(`^(${TOKEN})\\s*([<>])\\s*(-?\\d+)$`);
 
-/** Splits at commas that are not inside `( … )`: `a in (x,y),b` is two requirements. */
-function splitTopLevel(s: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === ',' && depth === 0) {
-      parts.push(s.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(s.slice(start));
-  return parts;
-}
-
 function checkKey(key: string, raw: string): string {
   if (!KEY_RE.test(key))
     throw new SelectorError(`unable to parse requirement: invalid label key "${key}" in "${raw}"`);
@@ -63,7 +46,7 @@ function checkValue(value: string, raw: string): string {
 
 export function parseLabelSelector(selector: string): LabelRequirement[] {
   if (selector.trim() === '') return [];
-  return splitTopLevel(selector).map((part) => {
+  return splitRequirements(selector).map((part) => {
     const raw = part.trim();
     let m: RegExpExecArray | null;
     if ((m = NOT_EXISTS.exec(raw))) return { key: checkKey(m[1]!, raw), op: '!', values: [] };
