@@ -2,7 +2,7 @@
 // JSON before) and client-node's createSelfSubjectAccessReview. Answered in JSON, 201, with the verdict of
 // the same RBAC the server enforces (everything allowed when the server runs without authentication).
 import { decodeSelfSubjectAccessReview, PROTOBUF_MAGIC, type AccessReviewSpec } from './protobuf.ts';
-import type { Rbac, UserInfo } from './rbac.ts';
+import { nonResourceAttributes, type Rbac, type UserInfo } from './rbac.ts';
 import { badRequest } from './status.ts';
 
 export function parseAccessReview(contentType: string, body: Buffer): AccessReviewSpec {
@@ -52,17 +52,7 @@ export function reviewAccess(
             namespace: ra.namespace ?? '',
             path: '',
           }
-        : {
-            user,
-            verb: nra!.verb ?? '',
-            resourceRequest: false,
-            apiGroup: '',
-            resource: '',
-            subresource: '',
-            name: '',
-            namespace: '',
-            path: nra!.path ?? '',
-          },
+        : nonResourceAttributes(user, nra!.verb ?? '', nra!.path ?? ''),
     );
   }
   const status: Record<string, unknown> = { allowed: verdict.allowed };

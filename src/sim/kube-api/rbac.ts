@@ -32,6 +32,12 @@ export interface RequestAttributes {
   path: string;
 }
 
+/** The attributes of a request for a path that names no resource (/version, /healthz, /apis …). */
+export function nonResourceAttributes(user: UserInfo, verb: string, path: string): RequestAttributes {
+  const none = { apiGroup: '', resource: '', subresource: '', name: '', namespace: '' };
+  return { user, verb, resourceRequest: false, ...none, path };
+}
+
 interface Role {
   kind: 'Role' | 'ClusterRole';
   name: string;

@@ -30,7 +30,7 @@ import {
 } from './discovery.ts';
 import { proxyToPod } from './proxy.ts';
 import type { Rbac, UserInfo } from './rbac.ts';
-import { forbiddenReason } from './rbac.ts';
+import { forbiddenReason, nonResourceAttributes } from './rbac.ts';
 import { requestInfo, type RequestInfo } from './request-info.ts';
 import { handleResource, type HandlerContext } from './resources.ts';
 import {
@@ -174,17 +174,7 @@ function admit(rbac: Rbac | undefined, req: IncomingMessage, info: RequestInfo):
           namespace: info.namespace,
           path: info.path,
         }
-      : {
-          user,
-          verb: info.verb,
-          resourceRequest: false,
-          apiGroup: '',
-          resource: '',
-          subresource: '',
-          name: '',
-          namespace: '',
-          path: info.path,
-        };
+      : nonResourceAttributes(user, info.verb, info.path);
   if (rbac.authorize(attrs).allowed) return user;
   const why = forbiddenReason(attrs);
   throw info.kind === 'resource' ? forbidden(info.resource, info.group, info.name, why) : forbiddenPath(why);
