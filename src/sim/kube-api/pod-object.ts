@@ -207,26 +207,19 @@ export function markTerminating(pod: KubeObject, nowMs: number, gracePeriodSecon
 
 /** The container died (killPod): not Ready, last state terminated with the kill signal's exit code. */
 export function markCrashed(pod: KubeObject, nowMs: number): void {
-  const at = rfc3339(nowMs);
-  const c = podStatus(pod).containerStatuses[0]!;
-  const startedAt = (c.state.running?.startedAt as string | undefined) ?? at;
-  c.state = {
-    terminated: { exitCode: 137, reason: 'Error', startedAt, finishedAt: at, containerID: c.containerID },
-  };
-  c.ready = false;
-  c.started = false;
-  setCondition(pod, 'ContainersReady', false, at);
-  setCondition(pod, 'Ready', false, at);
+  markTerminated(pod, nowMs, 137, 'Error');
 }
 
 /** The container exited after SIGTERM: the last status the kubelet writes before the pod object goes. */
 export function markStopped(pod: KubeObject, nowMs: number): void {
+  markTerminated(pod, nowMs, 0, 'Completed');
+}
+
+function markTerminated(pod: KubeObject, nowMs: number, exitCode: number, reason: string): void {
   const at = rfc3339(nowMs);
   const c = podStatus(pod).containerStatuses[0]!;
   const startedAt = (c.state.running?.startedAt as string | undefined) ?? at;
-  c.state = {
-    terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: at, containerID: c.containerID },
-  };
+  c.state = { terminated: { exitCode, reason, startedAt, finishedAt: at, containerID: c.containerID } };
   c.ready = false;
   c.started = false;
   setCondition(pod, 'ContainersReady', false, at);
