@@ -67,6 +67,12 @@ function throughputRows(t: ThroughputResult): Row[] {
       ok: null,
     },
     {
+      figure: '  ramp-load’s own work without HTTP (runner, prompts, body, parse, records)',
+      value: `${t.workloadCpuMsPerRequest.toFixed(3)} ms CPU/request`,
+      target: '(figure: ramp-load’s cost on top of undici)',
+      ok: null,
+    },
+    {
       figure: `ramp-load streaming, ${t.concurrency} conc.`,
       value: `${n0(t.rampLoadStream.rps)} req/s`,
       target: '≥ 350 req/s',

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { firstRequestBody, shapeFlags, type BenchShape } from './body.ts';
 import { startPods } from './pods.ts';
-import { cpuSeconds } from './procs.ts';
+import { code } from './code.ts';
+import { cpuSeconds, NODE, pinned, run } from './procs.ts';
 import {
   ensureWrk,
   runAutocannon,
@@ -17,6 +18,7 @@ import {
   type ToolResult,
 } from './tools.ts';
 import { median } from './stats.ts';
+import type { WorkloadCostOptions } from './workload-cost.ts';
 
 export interface ThroughputOptions {
   dir: string;
@@ -57,6 +59,27 @@ export interface ThroughputResult {
   undici: ToolFigure;
   rampLoad: ToolFigure;
   rampLoadStream: ToolFigure;
+  /**
+   * ramp-load's runner, session pool, request body, answer parse and records with the answers handed
+   * back in-process (bench/workload-cost.ts): its own CPU per request on top of the HTTP client, ms
+   */
+  workloadCpuMsPerRequest: number;
+}
+
+const WORKLOAD_COST = join(new URL('.', import.meta.url).pathname, 'workload-cost.ts');
+
+/** ramp-load's own work per request, no HTTP: one run in a process of its own on the load CPU. */
+async function workloadCost(o: ThroughputOptions, shape: BenchShape, requests: number): Promise<number> {
+  const options: WorkloadCostOptions = {
+    shape,
+    concurrency: o.concurrency,
+    requests,
+    modulePattern: code().module('@'),
+    out: join(o.dir, 'workload-cost.jsonl'),
+  };
+  const [cmd, args] = pinned(o.loadCpu, NODE, [WORKLOAD_COST, JSON.stringify(options)]);
+  const { stdout } = await run(cmd, args);
+  return (JSON.parse(stdout) as { cpuMsPerRequest: number }).cpuMsPerRequest;
 }
 
 export const THROUGHPUT_SHAPE: Omit<BenchShape, 'sessions'> = {
@@ -239,6 +262,8 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
       (stream ? samples.rampStream : samples.ramp).push(sample);
     }
   }
+  o.log('throughput: ramp-load without HTTP (its own work per request)');
+  const workloadCpuMsPerRequest = await workloadCost(o, shape, 100_000);
   return {
     concurrency: c,
     seconds: o.seconds,
@@ -251,5 +276,6 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
     undici: figure(samples.undici),
     rampLoad: figure(samples.ramp),
     rampLoadStream: figure(samples.rampStream),
+    workloadCpuMsPerRequest,
   };
 }

@@ -130,6 +130,7 @@ it('rates ramp-load against autocannon, shows undici alone, labels a GC-tuned TT
         generatorLimited: true,
       },
       rampLoadStream: { ...tool(8_000, 0.12, 71), scheduleLagP99Ms: 0.2, eventLoopLagP99Ms: 1 },
+      workloadCpuMsPerRequest: 0.0198,
     },
     ttft: [
       {
@@ -167,6 +168,9 @@ it('rates ramp-load against autocannon, shows undici alone, labels a GC-tuned TT
     ok: false,
   });
   expect(byFigure.get('undici alone (same body, same conc.)')?.value).toBe('13,500 req/s: 0.90× autocannon');
+  expect(
+    byFigure.get('ramp-load’s own work without HTTP (runner, prompts, body, parse, records)')?.value,
+  ).toBe('0.020 ms CPU/request');
   expect(byFigure.get('generator CPU/request: wrk / autocannon / undici / ramp / stream')?.value).toBe(
     '0.012 / 0.030 / 0.043 / 0.095 / 0.120 ms',
   );
