@@ -1,6 +1,7 @@
 // Seeded randomness for the workload (pure: no Math.random). mulberry32 (src/hash.ts) is small, fast and
-// good enough for choosing words; derived seeds come from a murmur3-style mix so that (seed, session, conversation,
-// turn) map to independent streams and content never depends on timing or on the order of requests.
+// good enough for choosing words; derived seeds come from a murmur3-style mix so that (seed, session,
+// conversation, turn) map to independent streams and content never depends on timing or on the order of
+// requests.
 import { fmix32, mulberry32 } from '../hash.ts';
 
 export interface Prng {
