@@ -1,5 +1,6 @@
 // The one request body autocannon and wrk send: built by ramp-load's own code (session pool + chat
 // client) for the bench's workload shape, so the fixed-body tools and ramp-load send the same JSON.
+import type { ChatClient } from '../src/load/client.ts';
 import type { WorkloadShape } from '../src/workload/sessions.ts';
 import { code, importFrom } from './code.ts';
 
@@ -26,7 +27,18 @@ export async function firstRequestBody(shape: BenchShape, stream: boolean, epoch
   const state = pool.acquire();
   if (!state) throw new Error('the bench shape has no session');
   const turn = pool.prepare(state, templateDate(epochMs));
-  const client = new ChatClient({
+  const client = bodyWriter(ChatClient, shape, stream);
+  const body = client.body(turn);
+  await client.close();
+  return body;
+}
+
+/**
+ * A ChatClient used only for body(): the JSON ramp-load sends for a turn, with the date pinned. Its
+ * pool points nowhere and no request goes out. `Client` is the code under test's class (bench/code.ts).
+ */
+export function bodyWriter(Client: typeof ChatClient, shape: BenchShape, stream: boolean): ChatClient {
+  return new Client({
     gatewayUrl: 'http://127.0.0.1:1',
     model: shape.model,
     maxTokens: shape.maxTokens,
@@ -35,9 +47,6 @@ export async function firstRequestBody(shape: BenchShape, stream: boolean, epoch
     requestTimeoutMs: 30_000,
     connections: 1,
   });
-  const body = client.body(turn);
-  await client.close();
-  return body;
 }
 
 /** ramp-load's workload flags for a shape; `approx` tokenizes as the pods do, `llama3` as users run it. */

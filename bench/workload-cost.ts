@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { ChatOutcome, ChatTransport } from '../src/load/client.ts';
-import type { BenchShape } from './body.ts';
+import { bodyWriter, type BenchShape } from './body.ts';
 
 export interface WorkloadCostOptions {
   shape: BenchShape;
@@ -48,16 +48,7 @@ const RESPONSE = Buffer.from(
 
 async function runOnce(requests: number): Promise<number> {
   const pool = await buildSessionPool({ shape: opts.shape, tokenizer: 'approx', part: WHOLE });
-  // Only its body(): the JSON ramp-load sends. No request goes out.
-  const client = new ChatClient({
-    gatewayUrl: 'http://127.0.0.1:1',
-    model: opts.shape.model,
-    maxTokens: opts.shape.maxTokens,
-    stream: false,
-    pinDate: true,
-    requestTimeoutMs: 30_000,
-    connections: 1,
-  });
+  const client = bodyWriter(ChatClient, opts.shape, false);
   let bodyBytes = 0;
   const transport: ChatTransport = {
     send(turn) {
